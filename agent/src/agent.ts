@@ -1,0 +1,289 @@
+// The agent's run loop. Scans on node-cron schedules, turns changes into detection events in the
+// durable outbox (a tool found, gone, or moved to another ban stage), and drains the outbox to the
+// server one batch at a time, dropping a batch only when its ack arrives. Policy comes from the
+// server, is cached on disk and evaluated locally on server-corrected time, so stages flip on time
+// while offline. Everything it knows is in readable files in its state folder.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import cron, { type ScheduledTask } from 'node-cron';
+import si from 'systeminformation';
+import { BUILTIN_CATALOG } from '../../shared/src/catalog/builtin.js';
+import { evaluateTool, nextBoundary } from '../../shared/src/policy/evaluate.js';
+import type { PolicyBundle } from '../../shared/src/policy/schema.js';
+import { detectionKey, PROTOCOL_VERSION, type Detection, type DetectionEvent, type Hello, type ServerMessage, type Stage } from '../../shared/src/protocol/index.js';
+import { EDICT_VERSION } from '../../shared/src/version.js';
+import { AgentClock } from './clock.js';
+import type { AgentConfig } from './config.js';
+import { ACK_TIMEOUT_MS, STATE_DIR_MODE } from './constants.js';
+import { AgentClient, agentSocketUrl } from './connection/client.js';
+import type { Logger } from './log.js';
+import type { StatePaths } from './paths.js';
+import { buildScanContext, scan } from './scanner.js';
+import type { Collector } from './collectors/index.js';
+import {
+  loadClock,
+  loadKnown,
+  loadPolicy,
+  saveClock,
+  saveKnown,
+  savePolicy,
+  saveStatus,
+  type AgentStatus,
+  type KnownDetection,
+} from './state/agent-state.js';
+import type { Enrollment } from './state/enrollment.js';
+import { Outbox } from './state/outbox.js';
+import { SentLog } from './state/sent-log.js';
+
+const PHASE_KINDS: Record<Collector['phase'], Detection['kind'][]> = { inventory: ['installed', 'usage'], process: ['running'] };
+
+export interface AgentOptions {
+  paths: StatePaths;
+  config: AgentConfig;
+  enrollment: Enrollment;
+  log: Logger;
+  /** Local clock (tests inject a moved clock). */
+  localNow?: () => number;
+}
+
+export class EdictAgent {
+  private readonly outbox: Outbox;
+  private readonly sentLog: SentLog;
+  private readonly client: AgentClient;
+  private readonly clock: AgentClock;
+  private bundle?: PolicyBundle;
+  private known: Record<string, KnownDetection>;
+  private status: AgentStatus;
+  private tasks: ScheduledTask[] = [];
+  private boundaryTimer?: NodeJS.Timeout;
+  private inFlight?: { batchId: string; timer: NodeJS.Timeout };
+  private scanning = Promise.resolve();
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly o: AgentOptions) {
+    mkdirSync(o.paths.dir, { recursive: true, mode: STATE_DIR_MODE });
+    this.outbox = new Outbox(o.paths.outbox, o.log);
+    this.sentLog = new SentLog(o.paths.sentLog);
+    this.clock = new AgentClock(loadClock(o.paths.clock, o.log), o.localNow);
+    this.bundle = loadPolicy(o.paths.policy, o.log);
+    this.known = loadKnown(o.paths.detections, o.log);
+    const now = new Date().toISOString();
+    this.status = { pid: process.pid, startedAt: now, connection: 'connecting', since: now, lastError: null, lastScanAt: null };
+    this.client = new AgentClient(agentSocketUrl(o.enrollment.serverUrl), o.enrollment.credential, this.sentLog, o.log);
+    this.client.on('open', () => void this.onOpen());
+    this.client.on('message', (m) => this.onMessage(m));
+    this.client.on('close', ({ code, reason }) => this.onDisconnect(code === 1000 ? null : `closed ${code}${reason ? ' ' + reason : ''}`));
+    this.client.on('refused', ({ status, code }) => this.onDisconnect(`refused ${status}${code ? ' ' + code : ''}`));
+  }
+
+  private get catalog() {
+    return this.bundle?.catalog ?? BUILTIN_CATALOG;
+  }
+
+  async start(): Promise<void> {
+    this.writeStatus();
+    this.client.start();
+    const { processSchedule, inventorySchedule } = this.o.config.scan;
+    this.tasks.push(cron.schedule(processSchedule, () => void this.runScan(['process']), { noOverlap: true, name: 'process-poll' }));
+    this.tasks.push(cron.schedule(inventorySchedule, () => void this.runScan(['inventory']), { noOverlap: true, name: 'inventory' }));
+    this.scheduleBoundary();
+    await this.runScan(['inventory', 'process']);
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.tasks) await t.stop();
+    clearTimeout(this.boundaryTimer);
+    if (this.inFlight) clearTimeout(this.inFlight.timer);
+    await this.scanning;
+    this.client.stop();
+    this.status = { ...this.status, connection: 'disconnected', since: new Date().toISOString(), lastError: 'agent stopped' };
+    this.writeStatus();
+  }
+
+  /** Runs one scan after any scan in progress (scans never overlap), then applies its result. */
+  runScan(phases: Collector['phase'][]): Promise<void> {
+    this.scanning = this.scanning.then(async () => {
+      const ctx = buildScanContext(this.catalog, this.o.config, this.o.log);
+      const result = await scan(ctx, phases);
+      this.status.lastScanAt = result.scannedAt;
+      const kinds = phases.flatMap((p) => PHASE_KINDS[p]);
+      this.apply(result.detections, kinds);
+      this.writeStatus();
+      this.flush();
+    });
+    return this.scanning;
+  }
+
+  /** Diffs a scan against what is known for `kinds`; queues present/absent/stage-change events. */
+  private apply(detections: Detection[], kinds: Detection['kind'][]): void {
+    const now = this.clock.now();
+    const nowIso = new Date(now).toISOString();
+    const events: DetectionEvent[] = [];
+    const seen = new Set<string>();
+    for (const d of detections) {
+      const key = detectionKey(d);
+      seen.add(key);
+      const stage = this.stageFor(d.toolId, now);
+      const prev = this.known[key];
+      if (!prev || prev.stage !== stage) events.push(this.event('present', d, stage, nowIso));
+      this.known[key] = { detection: d, firstSeen: prev?.firstSeen ?? nowIso, lastSeen: nowIso, stage };
+    }
+    for (const [key, k] of Object.entries(this.known)) {
+      if (!kinds.includes(k.detection.kind) || seen.has(key)) continue;
+      events.push(this.event('absent', k.detection, this.stageFor(k.detection.toolId, now), nowIso));
+      delete this.known[key];
+    }
+    this.commit(events);
+  }
+
+  /** Re-evaluates every known detection (new policy, or a stage boundary passed). */
+  private reevaluate(): void {
+    const now = this.clock.now();
+    const nowIso = new Date(now).toISOString();
+    const events: DetectionEvent[] = [];
+    for (const k of Object.values(this.known)) {
+      const stage = this.stageFor(k.detection.toolId, now);
+      if (stage === k.stage) continue;
+      events.push(this.event('present', k.detection, stage, nowIso));
+      k.stage = stage;
+    }
+    this.commit(events);
+    this.flush();
+  }
+
+  /** Outbox first, then the known-detections file: a crash between the two resends, never loses. */
+  private commit(events: DetectionEvent[]): void {
+    if (events.length) {
+      this.outbox.enqueue(events);
+      this.o.log.info({ events: events.length }, 'queued detection events');
+    }
+    saveKnown(this.o.paths.detections, this.known);
+  }
+
+  private event(state: 'present' | 'absent', detection: Detection, stage: Stage, observedAt: string): DetectionEvent {
+    return { eventId: randomUUID(), type: 'detection', state, observedAt, stage, detection };
+  }
+
+  private stageFor(toolId: string, atMs: number): Stage {
+    return evaluateTool(this.bundle?.policies ?? [], toolId, atMs).stage;
+  }
+
+  private scheduleBoundary(): void {
+    clearTimeout(this.boundaryTimer);
+    const now = this.clock.now();
+    const next = nextBoundary(this.bundle?.policies ?? [], now);
+    if (next === null) return;
+    // setTimeout holds at most ~24.8 days; re-arm in steps until the boundary is near.
+    const delay = Math.min(next - now, 2 ** 31 - 1);
+    this.boundaryTimer = setTimeout(() => {
+      if (this.clock.now() >= next) this.reevaluate();
+      this.scheduleBoundary();
+    }, delay + 5);
+    this.boundaryTimer.unref();
+  }
+
+  private async onOpen(): Promise<void> {
+    const osInfo = await si.osInfo().catch(() => undefined);
+    const platform = (['linux', 'darwin', 'win32'] as const).find((p) => p === process.platform) ?? 'other';
+    const hello: Hello = {
+      type: 'hello',
+      protocolVersion: PROTOCOL_VERSION,
+      agentVersion: EDICT_VERSION,
+      device: {
+        hostname: os.hostname(),
+        platform,
+        osRelease: (osInfo ? `${osInfo.distro} ${osInfo.release}`.trim() : os.release()).slice(0, 200) || os.release(),
+        arch: os.arch(),
+      },
+      policyVersion: this.bundle?.version ?? null,
+      sentAt: new Date().toISOString(),
+    };
+    this.client.send(hello);
+  }
+
+  private onMessage(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'welcome':
+        saveClock(this.o.paths.clock, this.clock.sync(msg.serverTime));
+        this.status = { ...this.status, connection: 'connected', since: new Date().toISOString(), lastError: null };
+        this.writeStatus();
+        this.scheduleBoundary();
+        this.startHeartbeat(msg.heartbeatIntervalMs);
+        this.flush();
+        return;
+      case 'policy':
+        return this.onPolicy(msg.bundle);
+      case 'ack':
+        if (this.inFlight?.batchId === msg.batchId) {
+          clearTimeout(this.inFlight.timer);
+          this.inFlight = undefined;
+        }
+        this.outbox.remove(msg.batchId);
+        this.o.log.info({ batchId: msg.batchId, accepted: msg.accepted, duplicates: msg.duplicates }, 'report acknowledged');
+        return this.flush();
+      case 'error':
+        this.o.log.warn({ code: msg.code, message: msg.message, ref: msg.ref }, 'server reported an error');
+        this.status.lastError = `${msg.code}: ${msg.message}`;
+        this.writeStatus();
+        return;
+    }
+  }
+
+  private onPolicy(bundle: PolicyBundle): void {
+    if (this.bundle && bundle.version < this.bundle.version) {
+      this.o.log.warn({ held: this.bundle.version, offered: bundle.version }, 'refused an older policy bundle; keeping the one held');
+      return;
+    }
+    savePolicy(this.o.paths.policy, bundle);
+    this.bundle = bundle;
+    this.o.log.info({ version: bundle.version, policies: bundle.policies.length }, 'policy bundle applied');
+    this.scheduleBoundary();
+    this.reevaluate();
+    // A new catalog can find tools the old one did not know: rescan.
+    void this.runScan(['inventory', 'process']);
+  }
+
+  private heartbeatTimer?: NodeJS.Timeout;
+  private startHeartbeat(intervalMs: number): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      if (!this.client.connected) return clearInterval(this.heartbeatTimer);
+      this.client.send({
+        type: 'heartbeat',
+        sentAt: new Date().toISOString(),
+        health: { outboxPending: this.outbox.pendingEvents(), lastScanAt: this.status.lastScanAt, uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000) },
+      });
+    }, intervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  /** Sends the oldest queued batch if connected and nothing is in flight. */
+  private flush(): void {
+    if (this.inFlight || this.status.connection !== 'connected' || !this.client.connected) return;
+    const batch = this.outbox.peek();
+    if (!batch) return;
+    const timer = setTimeout(() => {
+      this.o.log.warn({ batchId: batch.batchId }, 'no ack in time; reconnecting to resend');
+      this.inFlight = undefined;
+      this.client.recycle();
+    }, ACK_TIMEOUT_MS);
+    this.inFlight = { batchId: batch.batchId, timer };
+    if (!this.client.send({ type: 'report', batchId: batch.batchId, events: batch.events })) {
+      clearTimeout(timer);
+      this.inFlight = undefined;
+    }
+  }
+
+  private onDisconnect(reason: string | null): void {
+    if (this.inFlight) clearTimeout(this.inFlight.timer);
+    this.inFlight = undefined;
+    clearInterval(this.heartbeatTimer);
+    this.status = { ...this.status, connection: 'disconnected', since: new Date().toISOString(), lastError: reason ?? this.status.lastError };
+    this.writeStatus();
+  }
+
+  private writeStatus(): void {
+    saveStatus(this.o.paths.status, this.status);
+  }
+}

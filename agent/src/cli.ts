@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// edict-agent: enroll, run, scan --once [--json], status [--json]. Every command works from the
+// state folder (--state-dir, EDICT_AGENT_STATE_DIR, or the platform default).
+import { mkdirSync } from 'node:fs';
+import { Command } from 'commander';
+import { BUILTIN_CATALOG } from '../../shared/src/catalog/builtin.js';
+import { EdictError } from '../../shared/src/errors.js';
+import { EDICT_VERSION } from '../../shared/src/version.js';
+import { EdictAgent } from './agent.js';
+import { loadAgentConfig } from './config.js';
+import { STATE_DIR_MODE, STATUS_LAST_SENT } from './constants.js';
+import { enroll } from './enroll.js';
+import { createAgentLogger } from './log.js';
+import { defaultStateDir, statePaths } from './paths.js';
+import { buildScanContext, scan } from './scanner.js';
+import { loadPolicy } from './state/agent-state.js';
+import { loadEnrollment } from './state/enrollment.js';
+import { readStatus, renderStatus } from './status.js';
+
+const EXIT_CONFIG = 78;
+
+const program = new Command('edict-agent')
+  .description('Edict agent: finds banned tools on this machine, shows notices, reports to the Edict server')
+  .version(EDICT_VERSION)
+  .option('--state-dir <dir>', 'state folder (enrollment, policy cache, outbox, sent-message log)')
+  .option('--config <file>', 'agent config file (default: agent.json in the state folder)')
+  .showHelpAfterError();
+
+function context() {
+  const g = program.opts<{ stateDir?: string; config?: string }>();
+  const paths = statePaths(g.stateDir ?? defaultStateDir());
+  const config = loadAgentConfig(g.config ?? paths.config, !!g.config);
+  return { paths, config, log: createAgentLogger(config.logLevel) };
+}
+
+program
+  .command('enroll')
+  .description('enroll this device with an Edict server')
+  .requiredOption('--server <url>', 'server URL, e.g. https://edict.example.com')
+  .requiredOption('--token <token>', 'enrollment token from your IT admin')
+  .action(async (o: { server: string; token: string }) => {
+    const { paths } = context();
+    mkdirSync(paths.dir, { recursive: true, mode: STATE_DIR_MODE });
+    const e = await enroll(o.server, o.token, paths.enrollment);
+    process.stdout.write(`enrolled as ${e.deviceId} with ${e.serverUrl}; credential stored in ${paths.enrollment}\n`);
+  });
+
+program
+  .command('run')
+  .description('run the agent: scan on schedule, report to the server, apply policy')
+  .action(async () => {
+    const { paths, config, log } = context();
+    const enrollment = loadEnrollment(paths.enrollment, log);
+    if (!enrollment) throw new EdictError('EDICT_ERR_NOT_ENROLLED', `no enrollment in ${paths.dir}`);
+    const agent = new EdictAgent({ paths, config, enrollment, log });
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      agent.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    await agent.start();
+    process.stdout.write(`edict-agent running (device ${enrollment.deviceId}, server ${enrollment.serverUrl})\n`);
+  });
+
+program
+  .command('scan')
+  .description('scan this machine once and print what would be reported (no network)')
+  .option('--once', 'scan once and exit (the only mode; kept for clarity)')
+  .option('--json', 'print one JSON object')
+  .action(async (o: { json?: boolean }) => {
+    const { paths, config, log } = context();
+    const catalog = loadPolicy(paths.policy)?.catalog ?? BUILTIN_CATALOG;
+    const ctx = buildScanContext(catalog, config, log);
+    const result = await scan(ctx, ['inventory', 'process']);
+    if (o.json) {
+      process.stdout.write(JSON.stringify({ ...result, users: ctx.users.map((u) => u.user) }, null, 2) + '\n');
+      return;
+    }
+    process.stdout.write(`Scanned ${ctx.users.length} home(s) and running processes at ${result.scannedAt}\n`);
+    if (!result.detections.length) process.stdout.write('No catalogued tools found.\n');
+    for (const d of result.detections) {
+      process.stdout.write(`${d.toolId}\t${d.kind}\t${d.user}\t${d.evidence.version ?? '-'}\t${d.evidence.path ?? '-'}\t(${d.evidence.signature}, confidence ${d.confidence})\n`);
+    }
+    for (const e of result.errors) process.stdout.write(`warning: collector ${e.collector} failed: ${e.message}\n`);
+  });
+
+program
+  .command('status')
+  .description('show connection, policy in force, detections and the last messages sent')
+  .option('--json', 'print one JSON object')
+  .option('--last <n>', 'how many sent messages to show', String(STATUS_LAST_SENT))
+  .action((o: { json?: boolean; last: string }) => {
+    const { paths } = context();
+    const view = readStatus(paths, Math.max(0, Number(o.last) || STATUS_LAST_SENT));
+    process.stdout.write(o.json ? JSON.stringify(view, null, 2) + '\n' : renderStatus(view));
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (err instanceof EdictError) {
+    process.stderr.write(`edict-agent: ${err.code}: ${err.message}\n`);
+    process.exit(err.code === 'EDICT_ERR_CONFIG' ? EXIT_CONFIG : 1);
+  }
+  process.stderr.write(`edict-agent: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+}

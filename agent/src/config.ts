@@ -1,0 +1,46 @@
+// Agent configuration (agent.json in the state folder, or --config FILE): scan cadence, which
+// homes to scan and extra npm prefixes. Validated once at start; a bad file is rejected with one
+// message naming every bad field (the agent keeps nothing half-configured).
+import { existsSync, readFileSync } from 'node:fs';
+import cron from 'node-cron';
+import { z } from 'zod';
+import { EdictError } from '../../shared/src/errors.js';
+import { DEFAULT_INVENTORY_SCHEDULE, DEFAULT_PROCESS_SCHEDULE } from './constants.js';
+
+const CronExpr = z.string().refine((s) => cron.validate(s), 'not a valid cron expression');
+
+export const AgentConfigSchema = z.strictObject({
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  scan: z
+    .strictObject({
+      /** node-cron expression (seconds allowed) for the running-process poll. */
+      processSchedule: CronExpr.default(DEFAULT_PROCESS_SCHEDULE),
+      /** node-cron expression for the full inventory scan. */
+      inventorySchedule: CronExpr.default(DEFAULT_INVENTORY_SCHEDULE),
+      /** Homes to scan instead of the discovered users (e.g. a managed profile root). */
+      homes: z.array(z.strictObject({ user: z.string().min(1), home: z.string().min(1) })).optional(),
+      /** npm prefixes to look in besides the discovered ones. */
+      extraNpmPrefixes: z.array(z.string().min(1)).default([]),
+    })
+    .default({ processSchedule: DEFAULT_PROCESS_SCHEDULE, inventorySchedule: DEFAULT_INVENTORY_SCHEDULE, extraNpmPrefixes: [] }),
+});
+export type AgentConfig = Readonly<z.infer<typeof AgentConfigSchema>>;
+
+export function loadAgentConfig(file: string | undefined, required: boolean): AgentConfig {
+  if (!file || !existsSync(file)) {
+    if (file && required) throw new EdictError('EDICT_ERR_CONFIG', `${file}: file not found`);
+    return Object.freeze(AgentConfigSchema.parse({}));
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new EdictError('EDICT_ERR_CONFIG', `${file}: ${(err as Error).message}`);
+  }
+  const r = AgentConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const fields = r.error.issues.map((i) => `${i.path.join('.') || (i as { keys?: string[] }).keys?.join(', ') || '(root)'}: ${i.message}`);
+    throw new EdictError('EDICT_ERR_CONFIG', `${file}: ${fields.join('; ')}`);
+  }
+  return Object.freeze(r.data);
+}

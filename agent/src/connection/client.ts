@@ -1,0 +1,128 @@
+// The agent's WebSocket client. Connects with the device credential in the Authorization header,
+// says hello, validates every server frame against the protocol schemas, and reconnects with a
+// capped, jittered backoff whenever the connection drops or is refused. Every message it sends is
+// validated first and written to the sent-message log, verbatim.
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import { AGENT_WS_PATH, MAX_FRAME_BYTES } from '../../../shared/src/constants.js';
+import { EdictError } from '../../../shared/src/errors.js';
+import { AGENT_MESSAGES, parseServerMessage, type AgentMessage, type ServerMessage } from '../../../shared/src/protocol/index.js';
+import { BACKOFF_BASE_MS, BACKOFF_CAP_MS } from '../constants.js';
+import type { Logger } from '../log.js';
+import type { SentLog } from '../state/sent-log.js';
+import { Backoff } from './backoff.js';
+
+export interface ClientEvents {
+  open: [];
+  message: [ServerMessage];
+  close: [{ code: number; reason: string }];
+  refused: [{ status: number; code?: string }];
+}
+
+export function agentSocketUrl(serverUrl: string): string {
+  const u = new URL(serverUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = u.pathname.replace(/\/$/, '') + AGENT_WS_PATH;
+  return u.toString();
+}
+
+export class AgentClient extends EventEmitter<ClientEvents> {
+  private ws?: WebSocket;
+  private stopped = false;
+  private retryTimer?: NodeJS.Timeout;
+  private readonly backoff = new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+
+  constructor(
+    private readonly url: string,
+    private readonly credential: string,
+    private readonly sentLog: SentLog,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const ws = new WebSocket(this.url, { headers: { Authorization: `Bearer ${this.credential}` }, maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 15_000 });
+    this.ws = ws;
+    ws.on('open', () => {
+      this.backoff.reset();
+      this.emit('open');
+    });
+    ws.on('message', (data) => {
+      let msg: ServerMessage;
+      try {
+        msg = parseServerMessage(data.toString());
+      } catch (err) {
+        const e = err as EdictError;
+        this.log.error({ code: e.code, detail: e.detail }, 'server sent a message the agent cannot accept; ignored');
+        return;
+      }
+      this.emit('message', msg);
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => {
+        let code: string | undefined;
+        try {
+          code = (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+        } catch {
+          code = undefined; // not an Edict server answering: report the status alone
+        }
+        this.log.warn({ status: res.statusCode, code }, 'server refused the connection');
+        this.emit('refused', { status: res.statusCode ?? 0, code });
+        ws.terminate();
+        this.scheduleRetry();
+      });
+    });
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'connection error'));
+    ws.on('close', (code, reason) => {
+      if (this.ws !== ws) return;
+      this.emit('close', { code, reason: reason.toString() });
+      this.scheduleRetry();
+    });
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retryTimer) return;
+    const delay = this.backoff.next();
+    this.log.info({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting after backoff');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  /** Validates, logs to the sent-message log, then sends. Returns false when not connected. */
+  send(msg: AgentMessage): boolean {
+    const schema = AGENT_MESSAGES[msg.type];
+    const checked = schema.safeParse(msg);
+    if (!checked.success) throw new EdictError('EDICT_ERR_INVALID_MESSAGE', `agent refused to send an invalid ${msg.type}`);
+    if (!this.connected) return false;
+    this.sentLog.append(msg);
+    this.ws!.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Drops the current connection (it will reconnect); used when an ack never comes. */
+  recycle(): void {
+    this.ws?.terminate();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.ws?.close(1000, 'agent stopping');
+  }
+}

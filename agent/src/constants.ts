@@ -1,0 +1,21 @@
+// Agent-only limits and defaults, each with the reason for its value.
+
+/** Files holding the device credential or user names are readable by the agent's user only. */
+export const PRIVATE_FILE_MODE = 0o600;
+/** State folder: the agent's user only (it holds the credential and the outbox). */
+export const STATE_DIR_MODE = 0o700;
+/** Sent-message log rotates past this size, keeping one previous file: enough for weeks of reports. */
+export const SENT_LOG_MAX_BYTES = 2 * 1024 * 1024;
+/** How many sent messages `status` shows by default. */
+export const STATUS_LAST_SENT = 10;
+/** Reconnect backoff: first retry after ~1 s, never waiting more than 5 min (a fleet restart must not stampede). */
+export const BACKOFF_BASE_MS = 1000;
+export const BACKOFF_CAP_MS = 5 * 60_000;
+/** Wait this long for an ack before treating the connection as dead and resending after reconnect. */
+export const ACK_TIMEOUT_MS = 30_000;
+/** Default cadence of the running-process poll (node-cron, with seconds). */
+export const DEFAULT_PROCESS_SCHEDULE = '*/15 * * * * *';
+/** Default cadence of the full inventory scan: every 30 minutes. */
+export const DEFAULT_INVENTORY_SCHEDULE = '*/30 * * * *';
+/** Most node_modules folders of one kind (nvm versions, pnpm stores...) looked into per user. */
+export const MAX_GLOB_MATCHES = 200;

@@ -1,0 +1,39 @@
+// Where the agent keeps its state. One folder holds everything the agent knows and has sent, in
+// readable files: enrollment, policy cache, outbox, sent-message log, status. As a service (root)
+// it is /var/lib/edict-agent; for a normal user ~/.local/state/edict-agent. --state-dir overrides.
+import os from 'node:os';
+import path from 'node:path';
+
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.EDICT_AGENT_STATE_DIR) return path.resolve(env.EDICT_AGENT_STATE_DIR);
+  if (process.getuid?.() === 0 && process.platform !== 'win32') return '/var/lib/edict-agent';
+  if (process.platform === 'win32') return path.join(env.ProgramData ?? 'C:\\ProgramData', 'Edict', 'agent');
+  const base = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'edict-agent');
+}
+
+export interface StatePaths {
+  dir: string;
+  config: string;
+  enrollment: string;
+  policy: string;
+  clock: string;
+  detections: string;
+  status: string;
+  sentLog: string;
+  outbox: string;
+}
+
+export function statePaths(dir: string): StatePaths {
+  return {
+    dir,
+    config: path.join(dir, 'agent.json'),
+    enrollment: path.join(dir, 'enrollment.json'),
+    policy: path.join(dir, 'policy.json'),
+    clock: path.join(dir, 'clock.json'),
+    detections: path.join(dir, 'detections.json'),
+    status: path.join(dir, 'status.json'),
+    sentLog: path.join(dir, 'sent.jsonl'),
+    outbox: path.join(dir, 'outbox'),
+  };
+}

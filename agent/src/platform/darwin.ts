@@ -1,0 +1,26 @@
+// macOS: human users are the folders under /Users; executables come from ps (no /proc).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { readPasswd } from './posix-users.js';
+import type { Platform, UserHome } from './types.js';
+
+export function darwinPlatform(): Platform {
+  const byUid = new Map(readPasswd().map((u) => [u.uid!, u.user]));
+  return {
+    name: 'darwin',
+    listUsers(): UserHome[] {
+      const users: UserHome[] = [{ user: 'root', uid: 0, home: '/var/root' }];
+      if (!existsSync('/Users')) return users;
+      for (const name of readdirSync('/Users')) {
+        if (name === 'Shared' || name.startsWith('.')) continue;
+        const home = path.join('/Users', name);
+        const st = statSync(home);
+        if (st.isDirectory()) users.push({ user: name, uid: st.uid, home });
+      }
+      return users;
+    },
+    userName: (uid) => byUid.get(uid),
+    processExe: () => undefined,
+    systemNpmRoots: () => ['/usr/local/lib/node_modules', '/opt/homebrew/lib/node_modules', path.join(path.dirname(path.dirname(process.execPath)), 'lib', 'node_modules')],
+  };
+}

@@ -1,0 +1,83 @@
+// Runs the collectors for one phase (or both), merges their detections and drops duplicates: the
+// same install seen by two collectors (a bin link resolving into an npm package already reported)
+// is reported once, with the strongest evidence. A failing collector is logged and skipped.
+import path from 'node:path';
+import type { Tool } from '../../shared/src/catalog/schema.js';
+import { detectionKey, type Detection } from '../../shared/src/protocol/index.js';
+import { COLLECTORS, type Collector, type ScanContext } from './collectors/index.js';
+import type { AgentConfig } from './config.js';
+import type { Logger } from './log.js';
+import { CatalogIndex } from './matcher.js';
+import { currentPlatform } from './platform/index.js';
+
+export interface ScanResult {
+  scannedAt: string;
+  detections: Detection[];
+  errors: { collector: string; message: string }[];
+}
+
+export function buildScanContext(catalog: readonly Tool[], config: AgentConfig, log?: Logger): ScanContext {
+  const platform = currentPlatform();
+  const users = config.scan.homes ?? (isPrivileged() ? platform.listUsers() : [currentUser()]);
+  return {
+    index: new CatalogIndex(catalog),
+    platform,
+    users,
+    pathDirs: (process.env.PATH ?? '').split(path.delimiter).filter(Boolean),
+    extraNpmPrefixes: config.scan.extraNpmPrefixes,
+    selfPid: process.pid,
+    log,
+  };
+}
+
+function isPrivileged(): boolean {
+  return process.getuid?.() === 0;
+}
+
+function currentUser(): { user: string; home: string; uid?: number } {
+  const os = process.getuid ? { uid: process.getuid() } : {};
+  const user = process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  return { user, home: process.env.HOME ?? process.env.USERPROFILE ?? '.', ...os };
+}
+
+export async function scan(ctx: ScanContext, phases: readonly Collector['phase'][], collectors: readonly Collector[] = COLLECTORS): Promise<ScanResult> {
+  const scannedAt = new Date().toISOString();
+  const all: Detection[] = [];
+  const errors: ScanResult['errors'] = [];
+  for (const c of collectors) {
+    if (!phases.includes(c.phase)) continue;
+    try {
+      all.push(...(await c.collect(ctx)));
+    } catch (err) {
+      ctx.log?.error({ collector: c.id, err: (err as Error).message }, 'collector failed');
+      errors.push({ collector: c.id, message: (err as Error).message });
+    }
+  }
+  return { scannedAt, detections: dedupe(all), errors };
+}
+
+/** Keeps the strongest detection per (tool, kind, user, place); a path inside a kept path is the same install. */
+export function dedupe(list: readonly Detection[]): Detection[] {
+  const sorted = [...list].sort((a, b) => b.confidence - a.confidence || (a.evidence.path ?? '').length - (b.evidence.path ?? '').length);
+  const kept: Detection[] = [];
+  for (const d of sorted) {
+    const dup = kept.some(
+      (k) =>
+        k.toolId === d.toolId &&
+        k.kind === d.kind &&
+        k.user === d.user &&
+        (k.evidence.path ?? k.evidence.signature) !== undefined &&
+        (samePlace(k, d) || isInside(d.evidence.path, k.evidence.path)),
+    );
+    if (!dup) kept.push(d);
+  }
+  return kept.sort((a, b) => detectionKey(a).localeCompare(detectionKey(b)));
+}
+
+function samePlace(a: Detection, b: Detection): boolean {
+  return (a.evidence.path ?? a.evidence.signature) === (b.evidence.path ?? b.evidence.signature);
+}
+
+function isInside(child: string | undefined, parent: string | undefined): boolean {
+  return !!child && !!parent && child.startsWith(parent + path.sep);
+}

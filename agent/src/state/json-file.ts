@@ -1,0 +1,57 @@
+// Crash-safe JSON files: writes go to a temp file, are fsynced, then renamed over the target, so
+// a reader sees the old or the new content, never half. A file that is corrupt or fails its
+// schema is moved aside (`<name>.corrupt-<time>`) with a logged error and treated as absent, so a
+// bad file never crash-loops the agent.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import type { Logger } from '../log.js';
+import { PRIVATE_FILE_MODE } from '../constants.js';
+
+export function writeFileAtomic(file: string, content: string, mode = PRIVATE_FILE_MODE): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+}
+
+export function fsyncDir(dir: string): void {
+  if (process.platform === 'win32') return; // directories cannot be opened for fsync on Windows
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown, mode = PRIVATE_FILE_MODE): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', mode);
+}
+
+/** Reads and validates a JSON file. Missing → undefined. Corrupt → moved aside, logged, undefined. */
+export function readJsonFile<S extends z.ZodType>(file: string, schema: S, log?: Logger): z.infer<S> | undefined {
+  if (!existsSync(file)) return undefined;
+  let problem: string;
+  try {
+    const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (parsed.success) return parsed.data;
+    problem = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  try {
+    renameSync(file, aside);
+  } catch (err) {
+    log?.error({ file, err: (err as Error).message }, 'could not move corrupt state file aside');
+  }
+  log?.error({ file, movedTo: aside, problem }, 'state file was corrupt; moved aside and reset');
+  return undefined;
+}

@@ -1,0 +1,15 @@
+// Jest runs the TypeScript sources through ts-jest's ESM preset. Type checking happens in
+// `npm run build` (pretest), so ts-jest only transpiles here (isolatedModules) to keep the suite fast.
+/** @type {import('jest').Config} */
+export default {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.test.json' }],
+  },
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

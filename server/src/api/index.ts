@@ -1,0 +1,63 @@
+// The REST admin API under /api/v1 (fastify). One route module per resource; every error leaves
+// as { error: { code, message } } with the catalogue's HTTP status.
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { API_PREFIX } from '../../../shared/src/constants.js';
+import { EdictError, ERRORS, type ErrorCode } from '../../../shared/src/errors.js';
+import { REST_BODY_LIMIT_BYTES } from '../constants.js';
+import type { ApiContext } from './context.js';
+import { openApiRoutes } from './openapi.js';
+import { auditRoutes } from './routes/audit.js';
+import { detectionRoutes } from './routes/detections.js';
+import { deviceRoutes } from './routes/devices.js';
+import { enrollRoutes } from './routes/enroll.js';
+import { enrollmentTokenRoutes } from './routes/enrollment-tokens.js';
+import { healthRoutes } from './routes/health.js';
+import { policyRoutes } from './routes/policies.js';
+
+export function buildApi(ctx: ApiContext, version: string): FastifyInstance {
+  // Per-request access lines are not wanted at info level; fastify's own warnings and errors still log.
+  const httpLog = ctx.log.child({ component: 'http' }, { level: ctx.log.levelVal < 40 ? 'warn' : ctx.log.level });
+  const app: FastifyInstance = Fastify({ loggerInstance: httpLog as FastifyBaseLogger, bodyLimit: REST_BODY_LIMIT_BYTES });
+
+  app.setErrorHandler((err: FastifyError | EdictError, req, reply) => {
+    let code: ErrorCode;
+    let message: string;
+    if (err instanceof EdictError) {
+      code = err.code;
+      message = err.message;
+    } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      code = 'EDICT_ERR_FRAME_TOO_LARGE';
+      message = ERRORS[code].message;
+    } else if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (err instanceof SyntaxError)) {
+      code = 'EDICT_ERR_MALFORMED_JSON';
+      message = `${ERRORS[code].message}: ${err.message}`;
+    } else if (err.statusCode && err.statusCode < 500) {
+      code = 'EDICT_ERR_VALIDATION';
+      message = `${ERRORS[code].message}: ${err.message}`;
+    } else {
+      req.log.error({ err }, 'request failed');
+      code = 'EDICT_ERR_INTERNAL';
+      message = ERRORS[code].message;
+    }
+    const status = (ERRORS[code] as { http?: number }).http ?? 500;
+    void reply.code(status).send({ error: { code, message } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'EDICT_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+
+  void app.register(
+    async (api) => {
+      healthRoutes(api, ctx);
+      enrollRoutes(api, ctx);
+      enrollmentTokenRoutes(api, ctx);
+      deviceRoutes(api, ctx);
+      detectionRoutes(api, ctx);
+      policyRoutes(api, ctx);
+      auditRoutes(api, ctx);
+      openApiRoutes(api, version);
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}

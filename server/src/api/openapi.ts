@@ -1,0 +1,84 @@
+// GET /openapi.json: the REST API described as OpenAPI 3.1. Request bodies come from the same
+// zod schemas the routes validate with (z.toJSONSchema), so the document cannot drift from them.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { API_PREFIX } from '../../../shared/src/constants.js';
+import { ERRORS } from '../../../shared/src/errors.js';
+import { PolicySpec } from '../../../shared/src/policy/schema.js';
+
+type Op = { summary: string; roles: string; body?: z.ZodType; status?: number };
+
+const OPS: Record<string, Record<string, Op>> = {
+  '/health': { get: { summary: 'Liveness, protocol and policy versions', roles: 'none' } },
+  '/enroll': {
+    post: {
+      summary: 'Trade an enrollment token for a device credential',
+      roles: 'enrollment token in body',
+      body: z.object({ token: z.string(), hostname: z.string() }),
+      status: 201,
+    },
+  },
+  '/enrollment-tokens': {
+    get: { summary: 'List enrollment tokens (no secrets)', roles: 'admin' },
+    post: {
+      summary: 'Create an enrollment token; the secret is returned once',
+      roles: 'admin',
+      body: z.object({ label: z.string().optional(), ttlHours: z.number().int().optional(), maxUses: z.number().int().optional() }),
+      status: 201,
+    },
+  },
+  '/enrollment-tokens/{id}': { delete: { summary: 'Revoke an enrollment token', roles: 'admin', status: 204 } },
+  '/devices': { get: { summary: 'List devices with connection state', roles: 'admin, auditor, helpdesk' } },
+  '/devices/{id}': { get: { summary: 'Show one device', roles: 'admin, auditor, helpdesk' } },
+  '/devices/{id}/revoke': { post: { summary: "Revoke a device's credential and drop its connection", roles: 'admin' } },
+  '/detections': { get: { summary: 'Detection events (filters: deviceId, toolId, stage, state, limit, after)', roles: 'admin, auditor, helpdesk' } },
+  '/violations': { get: { summary: 'Present detections in the enforce stage', roles: 'admin, auditor, helpdesk' } },
+  '/policies': {
+    get: { summary: 'Policies in force and the bundle version', roles: 'admin, auditor, helpdesk' },
+    post: { summary: 'Create a ban policy; pushed to connected agents at once', roles: 'admin', body: PolicySpec, status: 201 },
+  },
+  '/policies/{id}': { get: { summary: 'Show one policy', roles: 'admin, auditor, helpdesk' } },
+  '/tools': { get: { summary: 'The tool catalog', roles: 'admin, auditor, helpdesk' } },
+  '/audit': { get: { summary: 'Audit log entries (limit, after)', roles: 'admin, auditor, helpdesk' } },
+  '/audit/verify': { get: { summary: 'Verify the audit hash chain', roles: 'admin, auditor, helpdesk' } },
+};
+
+export function buildOpenApi(version: string): unknown {
+  const paths: Record<string, unknown> = {};
+  for (const [p, methods] of Object.entries(OPS)) {
+    const item: Record<string, unknown> = {};
+    for (const [method, op] of Object.entries(methods)) {
+      item[method] = {
+        summary: op.summary,
+        description: `Roles: ${op.roles}.`,
+        ...(op.roles.includes('admin') ? { security: [{ bearer: [] }] } : {}),
+        ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input' }) } } } } : {}),
+        responses: {
+          [String(op.status ?? 200)]: { description: 'success' },
+          default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        },
+      };
+    }
+    paths[p] = item;
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Edict admin API', version },
+    servers: [{ url: API_PREFIX }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          properties: { error: { type: 'object', properties: { code: { type: 'string', enum: Object.keys(ERRORS) }, message: { type: 'string' } } } },
+        },
+      },
+    },
+  };
+}
+
+export function openApiRoutes(app: FastifyInstance, version: string): void {
+  const doc = buildOpenApi(version);
+  app.get('/openapi.json', async () => doc);
+}

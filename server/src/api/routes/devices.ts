@@ -1,0 +1,29 @@
+// Devices: list, show (with live connection state), revoke (ends the live connection too).
+import type { FastifyInstance } from 'fastify';
+import { EdictError } from '../../../../shared/src/errors.js';
+import type { DeviceRow } from '../../store/devices.js';
+import { ADMINS, READERS, requireRole } from '../auth.js';
+import type { ApiContext } from '../context.js';
+
+export function deviceRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const readers = requireRole(ctx.store.tokens, READERS);
+  const admin = requireRole(ctx.store.tokens, ADMINS);
+  const view = (d: DeviceRow) => ({ ...d, connected: ctx.gateway.registry.isConnected(d.id) });
+
+  app.get('/devices', { preHandler: readers }, async () => ({ items: ctx.store.devices.list().map(view) }));
+  app.get<{ Params: { id: string } }>('/devices/:id', { preHandler: readers }, async (req) => {
+    const d = ctx.store.devices.get(req.params.id);
+    if (!d) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${req.params.id}`);
+    return view(d);
+  });
+  app.post<{ Params: { id: string } }>('/devices/:id/revoke', { preHandler: admin }, async (req) => {
+    const ok = ctx.store.tx(() => {
+      const revoked = ctx.store.devices.revoke(req.params.id);
+      if (revoked) ctx.store.audit.append(req.caller!.actor, 'device.revoke', req.params.id);
+      return revoked;
+    });
+    if (!ok) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${req.params.id} (or already revoked)`);
+    ctx.gateway.disconnect(req.params.id, 'EDICT_ERR_DEVICE_REVOKED');
+    return view(ctx.store.devices.get(req.params.id)!);
+  });
+}

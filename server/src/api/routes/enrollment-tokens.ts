@@ -1,0 +1,38 @@
+// Enrollment tokens: admins create (the secret is shown once), list and revoke them.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { EdictError } from '../../../../shared/src/errors.js';
+import { ENROLLMENT_TOKEN_DEFAULT_MAX_USES, ENROLLMENT_TOKEN_DEFAULT_TTL_HOURS } from '../../constants.js';
+import { ADMINS, requireRole } from '../auth.js';
+import type { ApiContext } from '../context.js';
+import { parseInput } from '../validate.js';
+
+const CreateBody = z.strictObject({
+  label: z.string().min(1).max(200).default('enrollment'),
+  ttlHours: z.number().int().min(1).max(24 * 365).default(ENROLLMENT_TOKEN_DEFAULT_TTL_HOURS),
+  maxUses: z.number().int().min(1).max(1_000_000).default(ENROLLMENT_TOKEN_DEFAULT_MAX_USES),
+});
+
+export function enrollmentTokenRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const admin = requireRole(ctx.store.tokens, ADMINS);
+  app.post('/enrollment-tokens', { preHandler: admin }, async (req, reply) => {
+    const body = parseInput(CreateBody, req.body);
+    const created = ctx.store.tx(() => {
+      const t = ctx.store.tokens.createEnrollmentToken(body.label, body.ttlHours, body.maxUses);
+      ctx.store.audit.append(req.caller!.actor, 'enrollment-token.create', t.id, { label: t.label, expiresAt: t.expiresAt, maxUses: t.maxUses });
+      return t;
+    });
+    reply.code(201);
+    return created;
+  });
+  app.get('/enrollment-tokens', { preHandler: admin }, async () => ({ items: ctx.store.tokens.listEnrollmentTokens() }));
+  app.delete<{ Params: { id: string } }>('/enrollment-tokens/:id', { preHandler: admin }, async (req, reply) => {
+    const ok = ctx.store.tx(() => {
+      const revoked = ctx.store.tokens.revokeEnrollmentToken(req.params.id);
+      if (revoked) ctx.store.audit.append(req.caller!.actor, 'enrollment-token.revoke', req.params.id);
+      return revoked;
+    });
+    if (!ok) throw new EdictError('EDICT_ERR_NOT_FOUND', `enrollment token ${req.params.id}`);
+    reply.code(204);
+  });
+}

@@ -1,0 +1,13 @@
+// GET /health: liveness and versions, no authentication (for load balancers and `npm start`).
+import type { FastifyInstance } from 'fastify';
+import { PROTOCOL_VERSION } from '../../../../shared/src/protocol/version.js';
+import type { ApiContext } from '../context.js';
+
+export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/health', async () => ({
+    ok: true,
+    protocolVersion: PROTOCOL_VERSION,
+    policyVersion: ctx.policies.current().version,
+    connectedAgents: ctx.gateway.registry.size,
+  }));
+}

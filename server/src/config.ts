@@ -1,0 +1,81 @@
+// Server configuration: defaults < config file (JSON) < environment (EDICT_SERVER_*) < flags.
+// Parsed once at start into a frozen object; a bad config fails with one message naming every
+// bad field and where it came from. Nothing reads process.env after this.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { EdictError } from '../../shared/src/errors.js';
+import { DEFAULT_PORT } from './constants.js';
+
+export const ServerConfigSchema = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORT),
+  dataDir: z.string().min(1).default('data'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** URL agents and admins use to reach this server, if it differs from http://host:port. */
+  publicUrl: z.url().optional(),
+});
+export type ServerConfig = Readonly<z.infer<typeof ServerConfigSchema>>;
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
+
+const ENV_KEYS: Record<string, keyof ServerConfigInput> = {
+  EDICT_SERVER_HOST: 'host',
+  EDICT_SERVER_PORT: 'port',
+  EDICT_SERVER_DATA_DIR: 'dataDir',
+  EDICT_SERVER_LOG_LEVEL: 'logLevel',
+  EDICT_SERVER_PUBLIC_URL: 'publicUrl',
+};
+
+export interface ConfigSources {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  flags?: Partial<Record<keyof ServerConfigInput, unknown>>;
+}
+
+/** Merge and validate every source; throws EdictError(EDICT_ERR_CONFIG) listing all bad fields. */
+export function loadServerConfig(sources: ConfigSources): ServerConfig {
+  const origin: Record<string, string> = {};
+  const merged: Record<string, unknown> = {};
+  const problems: string[] = [];
+
+  if (sources.file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(sources.file, 'utf8'));
+    } catch (err) {
+      throw new EdictError('EDICT_ERR_CONFIG', `${sources.file}: ${(err as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new EdictError('EDICT_ERR_CONFIG', `${sources.file}: must hold a JSON object`);
+    }
+    for (const [k, v] of Object.entries(parsed)) {
+      merged[k] = v;
+      origin[k] = `config file ${sources.file}`;
+    }
+  }
+  for (const [envKey, field] of Object.entries(ENV_KEYS)) {
+    const v = sources.env?.[envKey];
+    if (v !== undefined && v !== '') {
+      merged[field] = v;
+      origin[field] = `environment ${envKey}`;
+    }
+  }
+  for (const [field, v] of Object.entries(sources.flags ?? {})) {
+    if (v !== undefined) {
+      merged[field] = v;
+      origin[field] = `flag --${field === 'dataDir' ? 'data' : field}`;
+    }
+  }
+
+  const result = ServerConfigSchema.safeParse(merged);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const field = issue.path.length ? issue.path.join('.') : (issue as { keys?: string[] }).keys?.join(', ') ?? '(root)';
+      const from = origin[String(issue.path[0])] ?? (issue.code === 'unrecognized_keys' ? `config file ${sources.file}` : 'default');
+      problems.push(`${field}: ${issue.message} (from ${from})`);
+    }
+    throw new EdictError('EDICT_ERR_CONFIG', problems.join('; '));
+  }
+  const cfg = { ...result.data, dataDir: path.resolve(result.data.dataDir) };
+  return Object.freeze(cfg);
+}

@@ -1,0 +1,27 @@
+// Server-only limits and defaults, each with the reason for its value. Wire limits shared with
+// the agent live in shared/src/constants.ts.
+
+/** Default REST + WebSocket port; unprivileged and unlikely to clash with common dev servers. */
+export const DEFAULT_PORT = 8420;
+/** Token bucket per agent connection: a burst of reports after reconnect fits, a flood does not. */
+export const AGENT_MSG_BURST = 100;
+/** Sustained messages per second per agent connection; an honest agent sends well under 1/s. */
+export const AGENT_MSG_PER_SEC = 20;
+/** Bad messages tolerated per connection before it is closed as a flood (a buggy agent should not spin). */
+export const AGENT_MAX_BAD_MESSAGES = 20;
+/** Time an agent has to send hello after the upgrade before it is dropped. */
+export const HELLO_TIMEOUT_MS = 10_000;
+/** An observedAt further than this in the future is replaced by the receipt time (moved clocks). */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** Default enrollment token lifetime: long enough for a staged rollout wave. */
+export const ENROLLMENT_TOKEN_DEFAULT_TTL_HOURS = 24 * 7;
+/** Default enrollment token use count: one token per rollout wave of machines. */
+export const ENROLLMENT_TOKEN_DEFAULT_MAX_USES = 10_000;
+/** Largest REST request body; a policy with many replacements is a few KiB. */
+export const REST_BODY_LIMIT_BYTES = 256 * 1024;
+/** Mode of files holding secrets (admin token); readable by the server's user only. */
+export const SECRET_FILE_MODE = 0o600;
+/** Most rows one list call returns; clients page with `after`. */
+export const LIST_MAX_LIMIT = 1000;
+/** Exit code for a bad configuration (sysexits EX_CONFIG), so service managers do not restart-loop on it. */
+export const EXIT_CONFIG = 78;

@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// edictctl: the admin CLI over the REST API. Server and token come from --server/--token,
+// --token-file, or EDICT_SERVER_URL / EDICT_TOKEN / EDICT_TOKEN_FILE. --json prints raw JSON.
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { EdictError } from '../../../shared/src/errors.js';
+import { EDICT_VERSION } from '../../../shared/src/version.js';
+import { DEFAULT_PORT } from '../constants.js';
+import { ApiClient } from './client.js';
+
+type Row = Record<string, unknown>;
+
+const program = new Command('edictctl')
+  .description('Edict admin CLI')
+  .version(EDICT_VERSION)
+  .option('--server <url>', 'server URL', process.env.EDICT_SERVER_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`)
+  .option('--token <token>', 'API token (prefer --token-file or EDICT_TOKEN_FILE: a flag shows in ps)')
+  .option('--token-file <file>', 'file holding the API token')
+  .option('--json', 'print raw JSON')
+  .showHelpAfterError();
+
+function api(): ApiClient {
+  const o = program.opts<{ server: string; token?: string; tokenFile?: string }>();
+  let token = o.token ?? process.env.EDICT_TOKEN;
+  const file = o.tokenFile ?? process.env.EDICT_TOKEN_FILE;
+  if (!token && file) {
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new EdictError('EDICT_ERR_CONFIG', `token file ${file}: ${(err as Error).message}`);
+    }
+  }
+  return new ApiClient(o.server, token);
+}
+
+function print(data: unknown, columns?: string[]): void {
+  const json = program.opts<{ json?: boolean }>().json;
+  const items = (data as { items?: Row[] })?.items;
+  if (json || !columns || !items) {
+    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+    return;
+  }
+  const cell = (v: unknown) => (v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const rows = items.map((r) => columns.map((c) => cell(c.split('.').reduce<unknown>((o, k) => (o as Row | undefined)?.[k], r))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  process.stdout.write([line(columns), ...rows.map(line)].join('\n') + '\n');
+  if (!items.length) process.stdout.write('(none)\n');
+}
+
+const et = program.command('enrollment-tokens').description('tokens agents use to enroll');
+et.command('create')
+  .option('--label <label>', 'what the token is for', 'enrollment')
+  .option('--ttl-hours <n>', 'lifetime in hours')
+  .option('--max-uses <n>', 'how many devices may use it')
+  .action(async (o: { label: string; ttlHours?: string; maxUses?: string }) => {
+    print(
+      await api().request('POST', '/enrollment-tokens', {
+        label: o.label,
+        ...(o.ttlHours ? { ttlHours: Number(o.ttlHours) } : {}),
+        ...(o.maxUses ? { maxUses: Number(o.maxUses) } : {}),
+      }),
+    );
+  });
+et.command('list').action(async () => print(await api().request('GET', '/enrollment-tokens'), ['id', 'label', 'expiresAt', 'uses', 'maxUses', 'revokedAt']));
+et.command('revoke <id>').action(async (id: string) => {
+  await api().request('DELETE', `/enrollment-tokens/${encodeURIComponent(id)}`);
+  process.stdout.write(`revoked ${id}\n`);
+});
+
+const dev = program.command('devices').description('enrolled devices');
+dev.command('list').action(async () => print(await api().request('GET', '/devices'), ['id', 'hostname', 'platform', 'connected', 'lastSeenAt', 'policyVersion', 'revokedAt']));
+dev.command('show <id>').action(async (id: string) => print(await api().request('GET', `/devices/${encodeURIComponent(id)}`)));
+dev.command('revoke <id>').action(async (id: string) => print(await api().request('POST', `/devices/${encodeURIComponent(id)}/revoke`)));
+
+const DET_COLUMNS = ['observedAt', 'hostname', 'toolId', 'kind', 'user', 'state', 'stage', 'confidence', 'evidence.path'];
+function detectionQuery(o: { device?: string; tool?: string; stage?: string; limit?: string }): string {
+  const q = new URLSearchParams();
+  if (o.device) q.set('deviceId', o.device);
+  if (o.tool) q.set('toolId', o.tool);
+  if (o.stage) q.set('stage', o.stage);
+  if (o.limit) q.set('limit', o.limit);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+program
+  .command('detections')
+  .description('detection events reported by agents')
+  .option('--device <id>')
+  .option('--tool <id>')
+  .option('--stage <stage>', 'none|notice|enforce')
+  .option('--limit <n>')
+  .action(async (o) => print(await api().request('GET', `/detections${detectionQuery(o)}`), DET_COLUMNS));
+program
+  .command('violations')
+  .description('present detections of tools in the enforce stage')
+  .option('--device <id>')
+  .option('--tool <id>')
+  .option('--limit <n>')
+  .action(async (o) => print(await api().request('GET', `/violations${detectionQuery(o)}`), DET_COLUMNS));
+
+const pol = program.command('policies').description('ban policies');
+pol
+  .command('create')
+  .requiredOption('--file <file>', 'JSON policy spec (see docs/protocol.md and /api/v1/openapi.json)')
+  .action(async (o: { file: string }) => {
+    let spec: unknown;
+    try {
+      spec = JSON.parse(readFileSync(o.file, 'utf8'));
+    } catch (err) {
+      throw new EdictError('EDICT_ERR_VALIDATION', `${o.file}: ${(err as Error).message}`);
+    }
+    print(await api().request('POST', '/policies', spec));
+  });
+pol.command('list').action(async () => print(await api().request('GET', '/policies'), ['id', 'name', 'tools', 'effective.at', 'effective.timeZone', 'effectiveInstant']));
+pol.command('show <id>').action(async (id: string) => print(await api().request('GET', `/policies/${encodeURIComponent(id)}`)));
+
+program.command('tools').description('the tool catalog').action(async () => print(await api().request('GET', '/tools'), ['id', 'displayName', 'vendor', 'category']));
+
+const audit = program.command('audit').description('the audit log');
+audit.command('list').action(async () => print(await api().request('GET', '/audit'), ['seq', 'at', 'actor', 'action', 'subject']));
+audit.command('verify').action(async () => {
+  const r = await api().request<{ ok: boolean; entries: number; brokenAt?: number }>('GET', '/audit/verify');
+  if (program.opts<{ json?: boolean }>().json) print(r);
+  else process.stdout.write(r.ok ? `audit log intact: ${r.entries} entries verified\n` : `audit log BROKEN at entry ${r.brokenAt}\n`);
+  if (!r.ok) process.exitCode = 2;
+});
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (err instanceof EdictError) {
+    process.stderr.write(`edictctl: ${err.code}: ${err.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`edictctl: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,131 @@
+// The agent WebSocket gateway at /agent/v1. Authenticates the device credential on the HTTP
+// upgrade (a bad one never gets a WebSocket), caps frame size, rate-limits, pings and drops
+// dead peers, validates every frame against the protocol schemas and dispatches by type.
+// Invariant: a bad frame is answered with an error code and changes nothing in the store.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AGENT_WS_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES } from '../../../shared/src/constants.js';
+import { EdictError, ERRORS, type ErrorCode } from '../../../shared/src/errors.js';
+import { parseAgentMessage } from '../../../shared/src/protocol/index.js';
+import { AGENT_MAX_BAD_MESSAGES, HELLO_TIMEOUT_MS } from '../constants.js';
+import type { Logger } from '../log.js';
+import { bearerToken } from '../api/auth.js';
+import { AgentConnection } from './connection.js';
+import { HANDLERS, type GatewayContext } from './handlers/index.js';
+import { ConnectionRegistry } from './registry.js';
+
+export class AgentGateway {
+  readonly registry = new ConnectionRegistry();
+  /** Every open connection, including ones still waiting for hello (the registry holds only greeted ones). */
+  private readonly open = new Set<AgentConnection>();
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly pingTimer: NodeJS.Timeout;
+  private readonly ctx: GatewayContext;
+
+  constructor(
+    ctx: Omit<GatewayContext, 'registry'>,
+    private readonly log: Logger,
+    pingIntervalMs = HEARTBEAT_INTERVAL_MS,
+  ) {
+    this.ctx = { ...ctx, registry: this.registry };
+    this.pingTimer = setInterval(() => this.pingAll(), pingIntervalMs);
+    this.pingTimer.unref();
+    ctx.policies.on('changed', (bundle) => {
+      for (const conn of this.registry.all()) {
+        conn.send({ type: 'policy', bundle });
+        ctx.store.devices.recordPolicyVersion(conn.deviceId, bundle.version);
+      }
+    });
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== AGENT_WS_PATH) return refuseUpgrade(socket, 404, 'EDICT_ERR_NOT_FOUND');
+    const credential = bearerToken(req.headers.authorization);
+    if (!credential) return refuseUpgrade(socket, 401, 'EDICT_ERR_UNAUTHENTICATED');
+    const device = this.ctx.store.devices.findByCredential(credential);
+    if (!device) {
+      this.log.warn({ remote: req.socket.remoteAddress }, 'agent upgrade refused: bad credential');
+      return refuseUpgrade(socket, 401, 'EDICT_ERR_BAD_CREDENTIAL');
+    }
+    if (device.revokedAt) return refuseUpgrade(socket, 403, 'EDICT_ERR_DEVICE_REVOKED');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, device.id));
+  }
+
+  private onConnection(ws: WebSocket, deviceId: string): void {
+    const conn = new AgentConnection(ws, deviceId, this.log.child({ deviceId }));
+    this.open.add(conn);
+    const helloTimer = setTimeout(() => {
+      if (!conn.helloDone) conn.fail('EDICT_ERR_HELLO_REQUIRED', 'no hello in time');
+    }, HELLO_TIMEOUT_MS);
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('message', (data, isBinary) => this.onMessage(conn, isBinary ? null : data.toString()));
+    ws.on('error', (err) => {
+      // ws closes the socket itself (e.g. 1009 for an oversized frame); we only record why.
+      conn.log.warn({ err: err.message, code: (err as { code?: string }).code }, 'agent socket error');
+    });
+    ws.on('close', (code) => {
+      clearTimeout(helloTimer);
+      this.open.delete(conn);
+      this.registry.unregister(conn);
+      conn.log.info({ code }, 'agent disconnected');
+    });
+  }
+
+  private onMessage(conn: AgentConnection, raw: string | null): void {
+    if (!conn.bucket.take()) return conn.fail('EDICT_ERR_RATE_LIMITED');
+    try {
+      if (raw === null) throw new EdictError('EDICT_ERR_MALFORMED_JSON', 'binary frames are not accepted');
+      const msg = parseAgentMessage(raw);
+      if (!conn.helloDone && msg.type !== 'hello') throw new EdictError('EDICT_ERR_HELLO_REQUIRED');
+      (HANDLERS[msg.type] as (c: GatewayContext, a: AgentConnection, m: typeof msg) => void)(this.ctx, conn, msg);
+    } catch (err) {
+      if (err instanceof EdictError) {
+        conn.log.warn({ code: err.code, detail: err.detail }, 'agent message refused');
+        if (++conn.badMessages > AGENT_MAX_BAD_MESSAGES) return conn.fail('EDICT_ERR_RATE_LIMITED', 'too many bad messages');
+        return conn.fail(err.code, err.detail);
+      }
+      conn.log.error({ err }, 'agent message handler failed');
+      conn.fail('EDICT_ERR_INTERNAL');
+    }
+  }
+
+  private pingAll(): void {
+    for (const conn of this.open) {
+      if (!conn.alive) {
+        conn.log.warn('agent missed a ping; dropping');
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+
+  /** Ends a device's live connection, e.g. after its credential is revoked. */
+  disconnect(deviceId: string, code: ErrorCode): void {
+    this.registry.get(deviceId)?.fail(code);
+  }
+
+  close(): void {
+    clearInterval(this.pingTimer);
+    for (const conn of this.open) conn.ws.terminate();
+    this.wss.close();
+  }
+}
+
+function refuseUpgrade(socket: Duplex, status: number, code: ErrorCode): void {
+  const body = JSON.stringify({ error: { code, message: ERRORS[code].message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 403 ? 'Forbidden' : 'Unauthorized'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}

@@ -1,0 +1,33 @@
+// One authenticated agent connection: the device it belongs to, whether hello has happened, its
+// rate limit and its bad-message count. Sending goes through here so every frame is schema-typed.
+import type { WebSocket } from 'ws';
+import { ERRORS, type ErrorCode, type ErrorSpec } from '../../../shared/src/errors.js';
+import type { ServerMessage } from '../../../shared/src/protocol/index.js';
+import { AGENT_MSG_BURST, AGENT_MSG_PER_SEC } from '../constants.js';
+import type { Logger } from '../log.js';
+import { TokenBucket } from './rate-limit.js';
+
+export class AgentConnection {
+  helloDone = false;
+  badMessages = 0;
+  alive = true;
+  readonly bucket = new TokenBucket(AGENT_MSG_BURST, AGENT_MSG_PER_SEC);
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly deviceId: string,
+    readonly log: Logger,
+  ) {}
+
+  send(msg: ServerMessage): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  /** Sends an error frame; closes the connection when the catalogue gives the code a close code. */
+  fail(code: ErrorCode, detail?: string, ref?: string): void {
+    const spec: ErrorSpec = ERRORS[code];
+    const message = detail ? `${spec.message}: ${detail}` : spec.message;
+    this.send({ type: 'error', code, message: message.slice(0, 2000), ...(ref ? { ref } : {}) });
+    if (spec.wsClose) this.ws.close(spec.wsClose, code);
+  }
+}

@@ -1,0 +1,26 @@
+// The one map from agent message type to its handler. Adding a message type means adding a
+// schema in shared/src/protocol/messages and a handler here; the gateway needs no change.
+import type { AgentMessage } from '../../../../shared/src/protocol/index.js';
+import type { PolicyService } from '../../policy/service.js';
+import type { Store } from '../../store/index.js';
+import type { AgentConnection } from '../connection.js';
+import type { ConnectionRegistry } from '../registry.js';
+import { handleHeartbeat } from './heartbeat.js';
+import { handleHello } from './hello.js';
+import { handleReport } from './report.js';
+
+export interface GatewayContext {
+  store: Store;
+  policies: PolicyService;
+  registry: ConnectionRegistry;
+}
+
+export type Handler<M> = (ctx: GatewayContext, conn: AgentConnection, msg: M) => void;
+
+type HandlerMap = { [T in AgentMessage['type']]: Handler<Extract<AgentMessage, { type: T }>> };
+
+export const HANDLERS: HandlerMap = {
+  hello: handleHello,
+  report: handleReport,
+  heartbeat: handleHeartbeat,
+};

@@ -1,0 +1,56 @@
+// Policy service: creates policies (validating tool ids against the catalog), builds the bundle
+// agents receive, and tells subscribers (the agent gateway) whenever the bundle changes.
+import { EventEmitter } from 'node:events';
+import { BUILTIN_CATALOG } from '../../../shared/src/catalog/builtin.js';
+import { EdictError } from '../../../shared/src/errors.js';
+import { evaluateTool, zonedToInstant, type ToolVerdict } from '../../../shared/src/policy/evaluate.js';
+import type { Policy, PolicyBundle, PolicySpec } from '../../../shared/src/policy/schema.js';
+import { newId } from '../secrets.js';
+import type { Store } from '../store/index.js';
+
+export class PolicyService extends EventEmitter<{ changed: [PolicyBundle] }> {
+  private bundle: PolicyBundle;
+
+  constructor(private readonly store: Store) {
+    super();
+    store.policies.seedBuiltinTools(BUILTIN_CATALOG);
+    this.bundle = this.build();
+  }
+
+  current(): PolicyBundle {
+    return this.bundle;
+  }
+
+  private build(): PolicyBundle {
+    return {
+      version: this.store.policies.bundleVersion(),
+      issuedAt: new Date().toISOString(),
+      policies: this.store.policies.list(),
+      catalog: this.store.policies.tools(),
+    };
+  }
+
+  create(spec: PolicySpec, actor: string): Policy {
+    const known = new Set(this.bundle.catalog.map((t) => t.id));
+    const unknown = [...spec.tools, ...spec.replacements.map((r) => r.toolId)].filter((id) => !known.has(id));
+    if (unknown.length) throw new EdictError('EDICT_ERR_UNKNOWN_TOOL', unknown.join(', '));
+    const policy: Policy = {
+      ...spec,
+      id: newId('pol'),
+      effectiveInstant: zonedToInstant(spec.effective).toISOString(),
+      createdAt: new Date().toISOString(),
+    };
+    this.store.tx(() => {
+      this.store.policies.create(policy, actor);
+      this.store.audit.append(actor, 'policy.create', policy.id, { name: policy.name, tools: policy.tools, effective: policy.effective });
+    });
+    this.bundle = this.build();
+    this.emit('changed', this.bundle);
+    return policy;
+  }
+
+  /** The stage the policies in force put `toolId` in at `atMs`. */
+  verdict(toolId: string, atMs: number): ToolVerdict {
+    return evaluateTool(this.bundle.policies, toolId, atMs);
+  }
+}

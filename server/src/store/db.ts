@@ -1,0 +1,46 @@
+// Opens the server's SQLite store: WAL journal, synchronous=FULL (an acknowledged report survives
+// power loss), foreign keys on, then applies pending migrations, each in its own transaction.
+// A database written by a newer server (unknown migration ids) is refused rather than guessed at.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { EdictError } from '../../../shared/src/errors.js';
+import { MIGRATIONS, type Migration } from './migrations/index.js';
+
+export type Db = Database.Database;
+
+export function openDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+  mkdirSync(path.dirname(file), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+  } catch (err) {
+    throw new EdictError('EDICT_ERR_CONFIG', `database ${file} cannot be opened: ${(err as Error).message}`);
+  }
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db, migrations);
+  return db;
+}
+
+export function migrate(db: Db, migrations: readonly Migration[]): string[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
+  const known = new Set(migrations.map((m) => m.id));
+  const unknown = [...applied].filter((id) => !known.has(id));
+  if (unknown.length) {
+    throw new EdictError('EDICT_ERR_CONFIG', `database has migrations this server does not know (${unknown.join(', ')}); it was written by a newer edict-server`);
+  }
+  const ran: string[] = [];
+  for (const m of migrations) {
+    if (applied.has(m.id)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations(id, applied_at) VALUES (?, ?)').run(m.id, new Date().toISOString());
+    })();
+    ran.push(m.id);
+  }
+  return ran;
+}
