@@ -12,6 +12,13 @@ import type { Policy, ZonedTime } from './schema.js';
 export function zonedToInstant(z: ZonedTime): Date {
   const dt = DateTime.fromISO(z.at, { zone: z.timeZone });
   if (!dt.isValid) throw new Error(`invalid zoned time ${z.at} ${z.timeZone}: ${dt.invalidExplanation ?? dt.invalidReason}`);
+  // luxon resolves an ambiguous wall time to the later offset; a ban should start the first time
+  // the wall clock shows it, so look for an earlier instant (by a DST shift) with the same wall time.
+  const wall = (ms: number) => DateTime.fromMillis(ms, { zone: z.timeZone }).toFormat("yyyy-MM-dd'T'HH:mm:ss");
+  const t = dt.toMillis();
+  for (const shiftMs of [3_600_000, 1_800_000]) {
+    if (wall(t - shiftMs) === wall(t)) return new Date(t - shiftMs);
+  }
   return dt.toJSDate();
 }
 

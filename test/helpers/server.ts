@@ -1,0 +1,67 @@
+// Test servers: a real Edict server on port 0 with a temporary SQLite database, in-process
+// (startTestServer) or as a separate OS process that can be killed (spawnServerProcess).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startServer, type RunningServer } from '../../server/src/app.js';
+import { loadServerConfig } from '../../server/src/config.js';
+import { SERVER_CLI } from './paths.js';
+import { tempDir } from './tmp.js';
+import { waitFor } from './wait.js';
+
+export interface TestServer extends RunningServer {
+  adminToken: string;
+  dataDir: string;
+  api<T = any>(method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
+}
+
+export async function api<T = any>(baseUrl: string, token: string | undefined, method: string, p: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${baseUrl}/api/v1${p}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function startTestServer(opts: { dataDir?: string; pingIntervalMs?: number } = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? tempDir('edict-server-');
+  const config = loadServerConfig({ flags: { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent' } });
+  const s = await startServer(config, { pingIntervalMs: opts.pingIntervalMs });
+  const adminToken = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+  return Object.assign(s, {
+    adminToken,
+    dataDir,
+    api: <T = any>(method: string, p: string, body?: unknown, token: string = adminToken) => api<T>(s.url, token, method, p, body),
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+/** Starts `edict-server` as its own process and waits for its "listening" line. */
+export async function spawnServerProcess(dataDir: string, port: number): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [SERVER_CLI, '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 'edict-server to listen', 20_000);
+  return { child, url, output: () => out };
+}
+
+/** A free loopback port (bound and released), for a server that must come back on the same port. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}

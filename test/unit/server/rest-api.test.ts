@@ -1,0 +1,113 @@
+// The REST admin API on a real server (port 0, temporary database): authentication and roles,
+// enrollment tokens (expiry, revocation, use count), validation errors that name every field,
+// malformed and oversized bodies, policy creation, OpenAPI. Bad requests change nothing.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { api, startTestServer, type TestServer } from '../../helpers/server.js';
+import { cleanupTempDirs } from '../../helpers/tmp.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+  cleanupTempDirs();
+});
+
+const SPEC = {
+  name: 'Claude Code ban',
+  tools: ['claude-code'],
+  reason: { en: 'Covert collection', 'zh-CN': '隐蔽收集' },
+  effective: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' },
+  replacements: [{ toolId: 'qoder', installUrl: 'https://qoder.com' }],
+};
+
+describe('authentication and roles', () => {
+  test('no token → 401 UNAUTHENTICATED; unknown token → 401 BAD_CREDENTIAL', async () => {
+    expect(await api(server.url, undefined, 'GET', '/devices')).toMatchObject({ status: 401, body: { error: { code: 'EDICT_ERR_UNAUTHENTICATED' } } });
+    expect(await api(server.url, 'edict_adm_nope', 'GET', '/devices')).toMatchObject({ status: 401, body: { error: { code: 'EDICT_ERR_BAD_CREDENTIAL' } } });
+  });
+  test('an auditor reads but may not create policies', async () => {
+    const auditor = server.store.tokens.createApiToken('auditor', 'audit-team').token;
+    expect((await api(server.url, auditor, 'GET', '/policies')).status).toBe(200);
+    expect(await api(server.url, auditor, 'POST', '/policies', SPEC)).toMatchObject({ status: 403, body: { error: { code: 'EDICT_ERR_FORBIDDEN' } } });
+  });
+  test('a device credential is not an API token', async () => {
+    const token = (await server.api('POST', '/enrollment-tokens', {})).body.token;
+    const dev = (await api(server.url, undefined, 'POST', '/enroll', { token, hostname: 'h' })).body;
+    expect((await api(server.url, dev.credential, 'GET', '/devices')).status).toBe(401);
+  });
+  test('health needs no token', async () => {
+    expect((await api(server.url, undefined, 'GET', '/health')).body).toMatchObject({ ok: true, protocolVersion: 1 });
+  });
+});
+
+describe('enrollment', () => {
+  test('a token is single-shown, stored hashed, and trades for a device credential', async () => {
+    const created = await server.api('POST', '/enrollment-tokens', { label: 'wave 1', maxUses: 2 });
+    expect(created.status).toBe(201);
+    expect(created.body.token).toMatch(/^edict_enr_/);
+    const stored = server.store.db.prepare('SELECT token_hash FROM enrollment_tokens WHERE id = ?').pluck().get(created.body.id) as string;
+    expect(stored).not.toContain(created.body.token);
+    expect(JSON.stringify((await server.api('GET', '/enrollment-tokens')).body)).not.toContain(created.body.token);
+    const r = await api(server.url, undefined, 'POST', '/enroll', { token: created.body.token, hostname: 'laptop-1' });
+    expect(r.status).toBe(201);
+    expect(r.body.credential).toMatch(/^edict_dev_/);
+    const devCred = server.store.db.prepare('SELECT credential_hash FROM devices WHERE id = ?').pluck().get(r.body.deviceId) as string;
+    expect(devCred).toMatch(/^[0-9a-f]{64}$/);
+  });
+  test('a used-up, revoked, expired or unknown token is refused and creates no device', async () => {
+    const devices = () => server.store.db.prepare('SELECT count(*) FROM devices').pluck().get();
+    const once = (await server.api('POST', '/enrollment-tokens', { maxUses: 1 })).body;
+    expect((await api(server.url, undefined, 'POST', '/enroll', { token: once.token, hostname: 'a' })).status).toBe(201);
+    const before = devices();
+    expect((await api(server.url, undefined, 'POST', '/enroll', { token: once.token, hostname: 'b' })).body.error.code).toBe('EDICT_ERR_ENROLLMENT_TOKEN_INVALID');
+    const revoked = (await server.api('POST', '/enrollment-tokens', {})).body;
+    expect((await server.api('DELETE', `/enrollment-tokens/${revoked.id}`)).status).toBe(204);
+    expect((await api(server.url, undefined, 'POST', '/enroll', { token: revoked.token, hostname: 'c' })).body.error.code).toBe('EDICT_ERR_ENROLLMENT_TOKEN_INVALID');
+    const expired = (await server.api('POST', '/enrollment-tokens', { ttlHours: 1 })).body;
+    server.store.db.prepare('UPDATE enrollment_tokens SET expires_at = ? WHERE id = ?').run('2000-01-01T00:00:00.000Z', expired.id);
+    expect(await api(server.url, undefined, 'POST', '/enroll', { token: expired.token, hostname: 'd' })).toMatchObject({ status: 401, body: { error: { code: 'EDICT_ERR_ENROLLMENT_TOKEN_EXPIRED' } } });
+    expect((await api(server.url, undefined, 'POST', '/enroll', { token: 'edict_enr_unknown', hostname: 'e' })).body.error.code).toBe('EDICT_ERR_ENROLLMENT_TOKEN_INVALID');
+    expect(devices()).toBe(before);
+  });
+});
+
+describe('policies', () => {
+  test('create resolves the effective instant and is listed; the bundle version moves', async () => {
+    const v0 = (await server.api('GET', '/policies')).body.bundleVersion;
+    const r = await server.api('POST', '/policies', SPEC);
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ ...SPEC, effectiveInstant: '2026-07-09T16:00:00.000Z' });
+    const list = (await server.api('GET', '/policies')).body;
+    expect(list.bundleVersion).toBe(v0 + 1);
+    expect(list.items.map((p: any) => p.id)).toContain(r.body.id);
+    expect((await server.api('GET', `/policies/${r.body.id}`)).body.name).toBe('Claude Code ban');
+    expect((await server.api('GET', '/audit/verify')).body.ok).toBe(true);
+  });
+  test('every bad field is named; nothing is created', async () => {
+    const before = (await server.api('GET', '/policies')).body.items.length;
+    const r = await server.api('POST', '/policies', { ...SPEC, tools: [], effective: { at: 'tomorrow', timeZone: 'Mars/Base' }, extra: 1 });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('EDICT_ERR_VALIDATION');
+    for (const field of ['tools', 'effective.at', 'effective.timeZone', 'extra']) expect(r.body.error.message).toContain(field);
+    expect((await server.api('GET', '/policies')).body.items.length).toBe(before);
+  });
+  test('an unknown tool or replacement → 422 UNKNOWN_TOOL', async () => {
+    const r = await server.api('POST', '/policies', { ...SPEC, replacements: [{ toolId: 'not-a-tool' }] });
+    expect(r).toMatchObject({ status: 422, body: { error: { code: 'EDICT_ERR_UNKNOWN_TOOL' } } });
+  });
+  test('malformed JSON → 400 MALFORMED_JSON; oversized body → 413 FRAME_TOO_LARGE', async () => {
+    expect((await server.api('POST', '/policies', '{"name": ')).body.error.code).toBe('EDICT_ERR_MALFORMED_JSON');
+    const huge = JSON.stringify({ ...SPEC, name: 'x'.repeat(300 * 1024) });
+    expect(await server.api('POST', '/policies', huge)).toMatchObject({ status: 413, body: { error: { code: 'EDICT_ERR_FRAME_TOO_LARGE' } } });
+  });
+});
+
+test('unknown route → 404 NOT_FOUND; OpenAPI lists the routes with the policy schema', async () => {
+  expect((await server.api('GET', '/nope')).body.error.code).toBe('EDICT_ERR_NOT_FOUND');
+  const doc = (await api(server.url, undefined, 'GET', '/openapi.json')).body;
+  expect(doc.openapi).toBe('3.1.0');
+  expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/policies', '/devices', '/enroll', '/detections', '/violations']));
+  expect(doc.paths['/policies'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['name', 'tools', 'effective']));
+});
