@@ -21,6 +21,17 @@ export const Evidence = z.strictObject({
   path: z.string().max(MAX_PATH_CHARS).optional(),
   version: z.string().max(100).optional(),
   pid: z.number().int().positive().optional(),
+  /**
+   * SHA-256 of the matched executable, when it was identified by its content (a renamed or copied
+   * native binary). Lets an admin check the claim against a vendor release; it is a hash of the
+   * tool's own file, never of user data.
+   */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /**
+   * Container the matched process runs in, as `<runtime>:<short id>` from /proc/<pid>/cgroup
+   * (e.g. `docker:3f2a9c01b2d4`). Explains why `path` is a path inside the container's filesystem.
+   */
+  container: z.string().max(100).optional(),
 });
 export type Evidence = z.infer<typeof Evidence>;
 
