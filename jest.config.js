@@ -6,6 +6,10 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Real npm tools installed by tests live under test/.cache: never tests, never modules to map.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/.cache/'],
+  modulePathIgnorePatterns: ['<rootDir>/test/.cache/'],
+  watchPathIgnorePatterns: ['<rootDir>/test/.cache/'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.test.json' }],
