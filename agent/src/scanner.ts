@@ -16,11 +16,21 @@ export interface ScanResult {
   errors: { collector: string; message: string }[];
 }
 
+/** The compiled catalog of the last scan: reused while the catalog is unchanged, so per-catalog
+ * memory (the process tracker's seen pids) survives from one poll to the next. */
+let lastIndex: { key: string; index: CatalogIndex } | undefined;
+
+export function indexFor(catalog: readonly Tool[]): CatalogIndex {
+  const key = JSON.stringify(catalog);
+  if (lastIndex?.key !== key) lastIndex = { key, index: new CatalogIndex(catalog) };
+  return lastIndex.index;
+}
+
 export function buildScanContext(catalog: readonly Tool[], config: AgentConfig, log?: Logger): ScanContext {
   const platform = currentPlatform();
   const users = config.scan.homes ?? (isPrivileged() ? platform.listUsers() : [currentUser()]);
   return {
-    index: new CatalogIndex(catalog),
+    index: indexFor(catalog),
     platform,
     users,
     pathDirs: (process.env.PATH ?? '').split(path.delimiter).filter(Boolean),

@@ -2,6 +2,7 @@
 // tool was used at some point, reported as `usage` with low confidence. Only the copy in the home
 // directory counts; a project folder of the same name is not a trace of the tool.
 import type { Detection } from '../../../shared/src/protocol/index.js';
+import { CONFIDENCE } from './confidence.js';
 import { expandHome, statOrUndefined } from './fs-util.js';
 import type { Collector, ScanContext } from './types.js';
 
@@ -16,7 +17,7 @@ export const configDirsCollector: Collector = {
         for (const u of ctx.users) {
           const p = expandHome(dir, u.home);
           if (statOrUndefined(p)?.isDirectory()) {
-            out.push({ toolId: tool.id, kind: 'usage', user: u.user, evidence: { source: 'config-dir', signature: `config-dir:${dir}`, path: p }, confidence: 0.3 });
+            out.push({ toolId: tool.id, kind: 'usage', user: u.user, evidence: { source: 'config-dir', signature: `config-dir:${dir}`, path: p }, confidence: CONFIDENCE.configDir });
           }
         }
       }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Detection } from '../../../shared/src/protocol/index.js';
 import { readPackageJson } from '../matcher.js';
 import { ownerName, statOrUndefined } from './fs-util.js';
+import { CONFIDENCE } from './confidence.js';
 import { prefixRoot, userNpmRoots } from './npm-roots.js';
 import type { Collector, ScanContext } from './types.js';
 
@@ -39,7 +40,7 @@ export const npmGlobalsCollector: Collector = {
           kind: 'installed',
           user: user ?? ownerName(dir, ctx.platform, 'unknown'),
           evidence: { source: 'npm-global', signature: `npm:${name}`, path: dir, ...(pkg.version ? { version: pkg.version } : {}) },
-          confidence: 0.95,
+          confidence: CONFIDENCE.npmPackage,
         });
       }
     }

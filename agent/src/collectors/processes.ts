@@ -1,86 +1,200 @@
-// Running processes (ps-list), matched by: resolved executable path (patterns, or inside the
-// tool's npm package), the script a node/bun process runs (traced to its package), command-line
-// patterns, and — weakest — the executable's name. Only matching processes leave this module;
-// the full process list is never stored or sent.
+// Running processes, matched by: resolved executable path (patterns, or inside the tool's npm
+// package), the script a node/bun process runs (traced to its package.json name), command-line
+// patterns, content identity of the executable (hash / embedded markers, cached per file version),
+// marker variables in the environment of the tool's child processes, and — weakest — the name.
+// On Linux only pids not seen before are read closely (plus a small rolling re-check that notices
+// exec() and pid reuse). Only matching processes leave this module: the process list, command
+// lines and environments are never stored or sent.
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import psList from 'ps-list';
 import type { Detection } from '../../../shared/src/protocol/index.js';
+import type { CatalogIndex } from '../matcher.js';
+import type { ProcessSnapshot, ProcessSource } from '../platform/index.js';
+import { CONFIDENCE } from './confidence.js';
+import { identifyContent } from './content-identity.js';
 import type { Collector, ScanContext } from './types.js';
 
+/** Interpreters whose first non-flag argument is the real program (traced to its package). */
 const SCRIPT_HOSTS = new Set(['node', 'nodejs', 'bun', 'node.exe', 'bun.exe']);
+/** Each poll re-checks 1/RECHECK_DIVISOR of the known pids' exe link: an exec() into a tool is noticed within this many polls, at a few readlinks per poll. */
+export const RECHECK_DIVISOR = 16;
+/** Longest parent chain walked when attributing an env marker to the process that set it. */
+const ANCESTOR_WALK_LIMIT = 32;
 
-export interface ProcessInfo {
-  pid: number;
-  name: string;
-  cmd?: string;
-  uid?: number;
-  exe?: string;
+interface Tracked {
+  /** exe link (or ps fingerprint) when examined; a change means exec() or a reused pid. */
+  fp?: string;
+  hits: Detection[];
+  /** Detections attributed to this pid by its children's env markers. */
+  attributed: Detection[];
+}
+
+/** Per-catalog memory of what each pid was; lives as long as the CatalogIndex (the scanner reuses it). */
+class ProcessTracker {
+  readonly seen = new Map<number, Tracked>();
+  private cursor = 0;
+  /** Pids read closely in the last poll (the bench reports it). */
+  examined = 0;
+
+  async poll(ctx: ScanContext, source: ProcessSource): Promise<Detection[]> {
+    const pids = await source.pids();
+    const present = new Set(pids);
+    for (const pid of this.seen.keys()) if (!present.has(pid)) this.seen.delete(pid);
+    this.recheckSlice(source);
+
+    const fresh: ProcessSnapshot[] = [];
+    for (const pid of pids) {
+      if (pid === ctx.selfPid || this.seen.has(pid)) continue;
+      const snap = source.read(pid);
+      if (!snap) continue; // ended between listing and reading
+      fresh.push(snap);
+      this.seen.set(pid, { fp: source.fingerprint?.(pid), hits: await matchProcess(ctx, snap, source), attributed: [] });
+    }
+    this.examined = fresh.length;
+    if (ctx.index.envMarkers.length && source.environMarkers) {
+      for (const snap of fresh) this.attributeEnvMarkers(ctx, source, snap);
+    }
+    const out: Detection[] = [];
+    for (const t of this.seen.values()) out.push(...t.hits, ...t.attributed);
+    return out;
+  }
+
+  /** Re-reads the exe link of a slice of known pids; changed ones are forgotten and examined afresh. */
+  private recheckSlice(source: ProcessSource): void {
+    if (!source.fingerprint || !this.seen.size) return;
+    const known = [...this.seen.keys()];
+    const n = Math.ceil(known.length / RECHECK_DIVISOR);
+    for (let i = 0; i < n; i++) {
+      const pid = known[(this.cursor + i) % known.length];
+      if (source.fingerprint(pid) !== this.seen.get(pid)?.fp) this.seen.delete(pid);
+    }
+    this.cursor = (this.cursor + n) % Math.max(1, known.length);
+  }
+
+  /**
+   * A process carrying a tool's child marker (e.g. CLAUDECODE=1) was started by the tool: walk up
+   * while the parent carries the same marker; the parent of the outermost carrier is the tool.
+   * Only the marker's name goes into the evidence, never the environment.
+   */
+  private attributeEnvMarkers(ctx: ScanContext, source: ProcessSource, snap: ProcessSnapshot): void {
+    const markers = ctx.index.envMarkers;
+    const hits = source.environMarkers!(snap.pid, markers);
+    for (const i of hits) {
+      const marker = markers[i];
+      let carrier = snap;
+      for (let step = 0; step < ANCESTOR_WALK_LIMIT && carrier.ppid && carrier.ppid > 1; step++) {
+        const parent = source.read(carrier.ppid);
+        if (!parent || !source.environMarkers!(parent.pid, [marker]).size) break;
+        carrier = parent;
+      }
+      const tool = carrier.ppid && carrier.ppid > 1 ? (source.read(carrier.ppid) ?? carrier) : carrier;
+      if (tool.pid === ctx.selfPid) continue;
+      const entry: Tracked = this.seen.get(tool.pid) ?? { fp: source.fingerprint?.(tool.pid), hits: [], attributed: [] };
+      this.seen.set(tool.pid, entry);
+      if (entry.attributed.some((d) => d.toolId === marker.toolId)) continue;
+      entry.attributed.push(detection(ctx, source, tool, marker.toolId, `child-env:${marker.source}`, CONFIDENCE.childEnv));
+    }
+  }
+}
+
+const trackers = new WeakMap<CatalogIndex, ProcessTracker>();
+
+export function trackerFor(index: CatalogIndex): ProcessTracker {
+  let t = trackers.get(index);
+  if (!t) trackers.set(index, (t = new ProcessTracker()));
+  return t;
 }
 
 export const processesCollector: Collector = {
   id: 'process',
   phase: 'process',
   async collect(ctx: ScanContext): Promise<Detection[]> {
-    const procs = await psList({ all: true });
-    const out: Detection[] = [];
-    for (const p of procs) {
-      if (p.pid === ctx.selfPid) continue;
-      const info: ProcessInfo = { pid: p.pid, name: p.name, cmd: p.cmd, uid: p.uid, exe: ctx.platform.processExe(p.pid) ?? p.path };
-      const d = matchProcess(ctx, info);
-      if (d) out.push(d);
-    }
-    return out;
+    return trackerFor(ctx.index).poll(ctx, ctx.platform.processSource());
   },
 };
 
-export function matchProcess(ctx: ScanContext, p: ProcessInfo): Detection | undefined {
-  const { index } = ctx;
+function detection(ctx: ScanContext, source: ProcessSource, p: ProcessSnapshot, toolId: string, signature: string, confidence: number, extra: { version?: string; sha256?: string } = {}): Detection {
   const user = p.uid !== undefined ? (ctx.platform.userName(p.uid) ?? `uid:${p.uid}`) : 'unknown';
-  const hit = (toolId: string, signature: string, confidence: number, version?: string): Detection => ({
+  const container = source.container?.(p.pid);
+  return {
     toolId,
     kind: 'running',
     user,
-    evidence: { source: 'process', signature, ...(p.exe ? { path: p.exe } : {}), pid: p.pid, ...(version ? { version } : {}) },
+    evidence: {
+      source: 'process',
+      signature,
+      ...(p.exe ? { path: p.exe } : {}),
+      pid: p.pid,
+      ...(extra.version ? { version: extra.version } : {}),
+      ...(extra.sha256 ? { sha256: extra.sha256 } : {}),
+      ...(container ? { container } : {}),
+    },
     confidence,
-  });
+  };
+}
+
+/** Everything one process matches, strongest first (the scanner keeps the strongest per place). */
+export async function matchProcess(ctx: ScanContext, p: ProcessSnapshot, source: ProcessSource): Promise<Detection[]> {
+  const { index } = ctx;
+  const hit = (toolId: string, signature: string, confidence: number, extra?: { version?: string; sha256?: string }) => [detection(ctx, source, p, toolId, signature, confidence, extra)];
+  const root = source.rootOf?.(p.pid) ?? '';
 
   if (p.exe) {
     const pattern = index.exeMatch(p.exe);
-    if (pattern) return hit(pattern.toolId, `exe-path:${pattern.source}`, 0.95);
-    const pkg = index.packageOf(p.exe);
-    if (pkg) return hit(pkg.toolId, `npm-package:${pkg.name}`, 0.95, pkg.version);
+    if (pattern) return hit(pattern.toolId, `exe-path:${pattern.source}`, CONFIDENCE.exePath);
+    const pkg = index.packageOf(p.exe, root);
+    if (pkg) return hit(pkg.toolId, `npm-package:${pkg.name}`, CONFIDENCE.npmPackage, { version: pkg.version });
   }
   const exeBase = path.basename(p.exe ?? '').toLowerCase();
-  if (SCRIPT_HOSTS.has(exeBase) || SCRIPT_HOSTS.has(p.name.toLowerCase())) {
+  const isHost = SCRIPT_HOSTS.has(exeBase) || (!p.exe && SCRIPT_HOSTS.has(p.name.toLowerCase()));
+  if (isHost) {
     const script = scriptArg(p.cmd);
     if (script) {
-      const pkg = index.packageOf(realOrSelf(script));
-      if (pkg) return hit(pkg.toolId, `npm-package:${pkg.name}`, 0.95, pkg.version);
+      const abs = path.isAbsolute(script) ? script : path.join(source.cwd?.(p.pid) ?? '/', script);
+      const pkg = index.packageOf(realInRoot(abs, root), root);
+      if (pkg) return hit(pkg.toolId, `npm-package:${pkg.name}`, CONFIDENCE.npmPackage, { version: pkg.version });
     }
   }
   if (p.cmd) {
     const pattern = index.cmdMatch(p.cmd);
-    if (pattern) return hit(pattern.toolId, `cmdline:${pattern.source}`, 0.9);
+    if (pattern) return hit(pattern.toolId, `cmdline:${pattern.source}`, CONFIDENCE.cmdline);
+  }
+  if (p.exe) {
+    const id = await identifyContent(source.exeHandle?.(p.pid) ?? root + p.exe, index);
+    if (id) return hit(id.toolId, id.signature, id.via === 'hash' ? CONFIDENCE.contentHash : CONFIDENCE.contentMarkers, { sha256: id.sha256 });
   }
   // Name only: the executable file itself must carry the name (a script named like the tool runs
   // under its interpreter, so its exe is sh/bash and does not count). A node process whose title
   // was set to the tool's name is the legacy Node build of a CLI.
   const byExe = exeBase ? index.processNames.get(exeBase.replace(/\.exe$/, '')) : undefined;
-  if (byExe) return hit(byExe[0], `process-name:${exeBase}`, 0.6);
+  if (byExe) return hit(byExe[0], `process-name:${exeBase}`, CONFIDENCE.processName);
   const byTitle = index.processNames.get(p.name.toLowerCase());
-  if (byTitle && (!p.exe || SCRIPT_HOSTS.has(exeBase))) return hit(byTitle[0], `process-name:${p.name}`, p.exe ? 0.7 : 0.5);
-  return undefined;
+  if (byTitle && (!p.exe || isHost)) return hit(byTitle[0], `process-title:${p.name}`, CONFIDENCE.processTitle);
+  return [];
 }
 
-/** The script argument of `node [flags] script …`. */
+/** The script argument of `node [flags] script …` (flags taking a value, like `-r x`, are skipped with it). */
 function scriptArg(cmd: string | undefined): string | undefined {
   if (!cmd) return undefined;
   const parts = cmd.split(/\s+/).slice(1);
-  return parts.find((a) => a && !a.startsWith('-'));
+  for (let i = 0; i < parts.length; i++) {
+    const a = parts[i];
+    if (!a) continue;
+    if (a === '-r' || a === '--require' || a === '--import' || a === '--loader') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    return a;
+  }
+  return undefined;
 }
 
-function realOrSelf(p: string): string {
+/** Real path of `p` as the process sees it (resolved inside its root, returned without the root prefix). */
+function realInRoot(p: string, root: string): string {
+  // Inside another mount namespace realpath would follow /proc/<pid>/root back to our own "/":
+  // use the path as given there (open/stat through the prefix still resolve inside the container).
+  if (root) return p;
   try {
     return realpathSync(p);
   } catch {

@@ -1,11 +1,14 @@
-// macOS: human users are the folders under /Users; executables come from ps (no /proc).
+// macOS: human users are the folders under /Users; processes come from ps (no /proc); apps are
+// .app bundles in /Applications.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readPasswd } from './posix-users.js';
-import type { Platform, UserHome } from './types.js';
+import { psListSource } from './ps-source.js';
+import type { Platform, ProcessSource, UserHome } from './types.js';
 
 export function darwinPlatform(): Platform {
   const byUid = new Map(readPasswd().map((u) => [u.uid!, u.user]));
+  let procs: ProcessSource | undefined;
   return {
     name: 'darwin',
     listUsers(): UserHome[] {
@@ -22,5 +25,11 @@ export function darwinPlatform(): Platform {
     userName: (uid) => byUid.get(uid),
     processExe: () => undefined,
     systemNpmRoots: () => ['/usr/local/lib/node_modules', '/opt/homebrew/lib/node_modules', path.join(path.dirname(path.dirname(process.execPath)), 'lib', 'node_modules')],
+    processSource: () => (procs ??= psListSource(() => undefined)),
+    appBundleDirs: () => ['/Applications', '/Applications/Utilities'],
+    systemPythonDirs: () => ['/Library/Python/*/site-packages', '/opt/homebrew/lib/python3*/site-packages', '/usr/local/lib/python3*/site-packages'],
+    packageSources: () => ({ flatpakDirs: [] }),
+    uninstallRegistryText: async () => '',
+    startMenuDirs: () => [],
   };
 }

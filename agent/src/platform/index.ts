@@ -4,7 +4,7 @@ import { linuxPlatform } from './linux.js';
 import type { Platform } from './types.js';
 import { win32Platform } from './win32.js';
 
-export type { Platform, UserHome } from './types.js';
+export type { PackageSources, Platform, ProcessSnapshot, ProcessSource, UserHome } from './types.js';
 
 let cached: Platform | undefined;
 
