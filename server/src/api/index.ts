@@ -13,6 +13,7 @@ import { enrollRoutes } from './routes/enroll.js';
 import { enrollmentTokenRoutes } from './routes/enrollment-tokens.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
+import { toolRoutes } from './routes/tools.js';
 
 export function buildApi(ctx: ApiContext, version: string): FastifyInstance {
   // Per-request access lines are not wanted at info level; fastify's own warnings and errors still log.
@@ -54,6 +55,7 @@ export function buildApi(ctx: ApiContext, version: string): FastifyInstance {
       deviceRoutes(api, ctx);
       detectionRoutes(api, ctx);
       policyRoutes(api, ctx);
+      toolRoutes(api, ctx);
       auditRoutes(api, ctx);
       openApiRoutes(api, version);
     },

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { API_PREFIX } from '../../../shared/src/constants.js';
 import { ERRORS } from '../../../shared/src/errors.js';
+import { Tool } from '../../../shared/src/catalog/schema.js';
 import { PolicySpec } from '../../../shared/src/policy/schema.js';
 
 type Op = { summary: string; roles: string; body?: z.ZodType; status?: number };
@@ -38,7 +39,12 @@ const OPS: Record<string, Record<string, Op>> = {
     post: { summary: 'Create a ban policy; pushed to connected agents at once', roles: 'admin', body: PolicySpec, status: 201 },
   },
   '/policies/{id}': { get: { summary: 'Show one policy', roles: 'admin, auditor, helpdesk' } },
-  '/tools': { get: { summary: 'The tool catalog', roles: 'admin, auditor, helpdesk' } },
+  '/tools': { get: { summary: 'The tool catalog (built-in and custom)', roles: 'admin, auditor, helpdesk' } },
+  '/tools/{id}': {
+    get: { summary: 'Show one tool and whether it is built-in or custom', roles: 'admin, auditor, helpdesk' },
+    put: { summary: 'Add or override a tool (stored as custom); pushed to connected agents at once', roles: 'admin', body: Tool },
+    delete: { summary: 'Remove a custom tool; a built-in of the same id comes back', roles: 'admin' },
+  },
   '/audit': { get: { summary: 'Audit log entries (limit, after)', roles: 'admin, auditor, helpdesk' } },
   '/audit/verify': { get: { summary: 'Verify the audit hash chain', roles: 'admin, auditor, helpdesk' } },
 };

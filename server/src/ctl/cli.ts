@@ -99,6 +99,28 @@ program
   .option('--limit <n>')
   .action(async (o) => print(await api().request('GET', `/violations${detectionQuery(o)}`), DET_COLUMNS));
 
+const tools = program.command('tools').description('the tool catalog (built-in and custom)');
+tools.command('list').action(async () => print(await api().request('GET', '/tools'), ['id', 'displayName', 'vendor', 'category']));
+tools.command('show <id>').action(async (id: string) => print(await api().request('GET', `/tools/${encodeURIComponent(id)}`)));
+tools
+  .command('put')
+  .description('add or override a tool from a JSON file (a catalog Tool object)')
+  .requiredOption('--file <file>', 'tool JSON')
+  .action(async (o: { file: string }) => {
+    let tool: { id?: unknown };
+    try {
+      tool = JSON.parse(readFileSync(o.file, 'utf8')) as { id?: unknown };
+    } catch (err) {
+      throw new EdictError('EDICT_ERR_VALIDATION', `${o.file}: ${(err as Error).message}`);
+    }
+    if (typeof tool.id !== 'string') throw new EdictError('EDICT_ERR_VALIDATION', `${o.file}: id: a tool id is required`);
+    print(await api().request('PUT', `/tools/${encodeURIComponent(tool.id)}`, tool));
+  });
+tools
+  .command('delete <id>')
+  .description('remove a custom tool (a built-in of the same id comes back)')
+  .action(async (id: string) => print(await api().request('DELETE', `/tools/${encodeURIComponent(id)}`)));
+
 const pol = program.command('policies').description('ban policies');
 pol
   .command('create')

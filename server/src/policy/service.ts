@@ -2,6 +2,7 @@
 // agents receive, and tells subscribers (the agent gateway) whenever the bundle changes.
 import { EventEmitter } from 'node:events';
 import { BUILTIN_CATALOG } from '../../../shared/src/catalog/builtin.js';
+import type { Tool } from '../../../shared/src/catalog/schema.js';
 import { EdictError } from '../../../shared/src/errors.js';
 import { evaluateTool, zonedToInstant, type ToolVerdict } from '../../../shared/src/policy/evaluate.js';
 import type { Policy, PolicyBundle, PolicySpec } from '../../../shared/src/policy/schema.js';
@@ -47,6 +48,40 @@ export class PolicyService extends EventEmitter<{ changed: [PolicyBundle] }> {
     this.bundle = this.build();
     this.emit('changed', this.bundle);
     return policy;
+  }
+
+  /**
+   * Adds or overrides a catalog tool (stored as `custom`, winning over a built-in of the same id),
+   * then pushes the new bundle: agents pick up the signatures without an upgrade.
+   */
+  putTool(tool: Tool, actor: string): { tool: Tool; source: 'custom'; created: boolean } {
+    const before = this.store.policies.toolRow(tool.id);
+    this.store.tx(() => {
+      this.store.policies.putCustomTool(tool);
+      this.store.audit.append(actor, before ? 'tool.override' : 'tool.create', tool.id, { previousSource: before?.source ?? null, displayName: tool.displayName });
+    });
+    this.bundle = this.build();
+    this.emit('changed', this.bundle);
+    return { tool, source: 'custom', created: !before };
+  }
+
+  /** Removes an admin's custom tool: reverts to the built-in entry when there is one. */
+  deleteTool(id: string, actor: string): { id: string; result: 'reverted' | 'deleted' } {
+    const row = this.store.policies.toolRow(id);
+    if (!row || row.source !== 'custom') throw new EdictError('EDICT_ERR_NOT_FOUND', `no custom tool ${id} (built-in tools can be overridden, not deleted)`);
+    const builtin = BUILTIN_CATALOG.find((t) => t.id === id);
+    if (!builtin) {
+      const users = this.bundle.policies.filter((p) => p.tools.includes(id) || p.replacements.some((r) => r.toolId === id));
+      if (users.length) throw new EdictError('EDICT_ERR_UNKNOWN_TOOL', `tool ${id} is named by ${users.map((p) => p.id).join(', ')}; it cannot leave the catalog`);
+    }
+    let result: 'reverted' | 'deleted' = 'deleted';
+    this.store.tx(() => {
+      result = this.store.policies.deleteCustomTool(id, builtin);
+      this.store.audit.append(actor, result === 'reverted' ? 'tool.revert' : 'tool.delete', id, {});
+    });
+    this.bundle = this.build();
+    this.emit('changed', this.bundle);
+    return { id, result };
   }
 
   /** The stage the policies in force put `toolId` in at `atMs`. */

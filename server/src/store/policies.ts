@@ -39,6 +39,43 @@ export class PolicyStore {
     return (this.db.prepare('SELECT body FROM tools ORDER BY id').pluck().all() as string[]).map((b) => JSON.parse(b) as Tool);
   }
 
+  /** One catalog row with where it came from, or undefined. */
+  toolRow(id: string): { tool: Tool; source: 'builtin' | 'custom'; updatedAt: string } | undefined {
+    const row = this.db.prepare('SELECT body, source, updated_at AS updatedAt FROM tools WHERE id = ?').get(id) as
+      | { body: string; source: 'builtin' | 'custom'; updatedAt: string }
+      | undefined;
+    return row ? { tool: JSON.parse(row.body) as Tool, source: row.source, updatedAt: row.updatedAt } : undefined;
+  }
+
+  /** Adds or overrides a tool as an admin's custom entry (it then wins over the built-in); bumps the bundle version. */
+  putCustomTool(tool: Tool): number {
+    return this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO tools(id, body, source, updated_at) VALUES (?, ?, 'custom', ?)
+           ON CONFLICT(id) DO UPDATE SET body = excluded.body, source = 'custom', updated_at = excluded.updated_at`,
+        )
+        .run(tool.id, JSON.stringify(tool), new Date().toISOString());
+      return this.bumpBundleVersion();
+    })();
+  }
+
+  /** Drops a custom entry: back to `builtin` when one exists, else removed. Bumps the bundle version. */
+  deleteCustomTool(id: string, builtin: Tool | undefined): 'reverted' | 'deleted' {
+    return this.db.transaction(() => {
+      let result: 'reverted' | 'deleted';
+      if (builtin) {
+        this.db.prepare("UPDATE tools SET body = ?, source = 'builtin', updated_at = ? WHERE id = ?").run(JSON.stringify(builtin), new Date().toISOString(), id);
+        result = 'reverted';
+      } else {
+        this.db.prepare('DELETE FROM tools WHERE id = ?').run(id);
+        result = 'deleted';
+      }
+      this.bumpBundleVersion();
+      return result;
+    })();
+  }
+
   /** Inserts or refreshes built-in tools (custom overrides win); bumps the version only if something changed. */
   seedBuiltinTools(tools: readonly Tool[]): boolean {
     return this.db.transaction(() => {

@@ -1,4 +1,4 @@
-// Policies: create (published at once and pushed to connected agents), list, show; the catalog.
+// Policies: create (published at once and pushed to connected agents), list, show. The catalog is in tools.ts.
 import type { FastifyInstance } from 'fastify';
 import { EdictError } from '../../../../shared/src/errors.js';
 import { PolicySpec } from '../../../../shared/src/policy/schema.js';
@@ -21,5 +21,4 @@ export function policyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!p) throw new EdictError('EDICT_ERR_NOT_FOUND', `policy ${req.params.id}`);
     return p;
   });
-  app.get('/tools', { preHandler: readers }, async () => ({ items: ctx.policies.current().catalog }));
 }
