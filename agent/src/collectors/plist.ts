@@ -11,7 +11,7 @@ export function parsePlist(buf: Buffer): PlistValue {
 // ---- XML ----------------------------------------------------------------------------------
 
 function parseXml(text: string): PlistValue {
-  const tokens = [...text.replace(/<!--[\s\S]*?-->/g, '').matchAll(/<(\/?)([A-Za-z]+)\s*(\/?)>|([^<]+)/g)];
+  const tokens = [...text.replace(/<!--[\s\S]*?-->/g, '').matchAll(/<(\/?)([A-Za-z]+)(?:\s+[^>]*?)?\s*(\/?)>|([^<]+)/g)];
   let i = 0;
   const next = () => tokens[i++];
   const skipText = () => {
@@ -71,10 +71,9 @@ function parseXml(text: string): PlistValue {
     if (!close || !close[1] || close[2] !== tag) throw new Error(`plist: expected </${tag}>`);
     return decodeEntities(s);
   };
-  // Skip the XML declaration and DOCTYPE (they do not match the token regex as tags).
-  const start = text.indexOf('<plist');
-  if (start < 0) throw new Error('plist: no <plist> element');
+  // Start at <plist>: the XML declaration and DOCTYPE before it are not plist content.
   i = tokens.findIndex((t) => t[2] === 'plist' && !t[1]);
+  if (i < 0) throw new Error('plist: no <plist> element');
   return value();
 }
 
