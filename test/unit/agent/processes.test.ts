@@ -1,0 +1,96 @@
+// Process matching on real processes: child env markers attributed to the process that set them,
+// per-pid runtime files only for live pids that started before the file, the /proc fast path only
+// reading new pids, and content identity read once per file version.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BUILTIN_CATALOG } from '../../../shared/src/catalog/builtin.js';
+import { contentReads, identifyContent } from '../../../agent/src/collectors/content-identity.js';
+import { processesCollector, trackerFor } from '../../../agent/src/collectors/processes.js';
+import { runtimeFilesCollector } from '../../../agent/src/collectors/runtime-files.js';
+import type { ScanContext } from '../../../agent/src/collectors/types.js';
+import { CatalogIndex } from '../../../agent/src/matcher.js';
+import { currentPlatform } from '../../../agent/src/platform/index.js';
+import { ensureRealTool } from '../../helpers/real-tools.js';
+
+const linux = process.platform === 'linux';
+let tmp: string;
+const kids: ChildProcess[] = [];
+beforeEach(() => (tmp = mkdtempSync(path.join(os.tmpdir(), 'edict-proc-'))));
+afterEach(() => {
+  for (const k of kids.splice(0)) {
+    try {
+      process.kill(k.pid!, 'SIGKILL');
+    } catch {
+      // already ended
+    }
+  }
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function ctx(index: CatalogIndex, users: { user: string; home: string }[] = []): ScanContext {
+  return { index, platform: currentPlatform(), users, pathDirs: [], extraNpmPrefixes: [], selfPid: process.pid };
+}
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+(linux ? test : test.skip)('a child carrying CLAUDECODE=1 betrays its parent; only the marker name is reported', async () => {
+  const index = new CatalogIndex(BUILTIN_CATALOG);
+  // parent: a shell without the marker that starts a child with it (like Claude Code's tool shells)
+  const parent = spawn('/bin/sh', ['-c', 'CLAUDECODE=1 SECRET_TOKEN=abc sleep 30 & wait'], { stdio: 'ignore', env: { PATH: process.env.PATH } });
+  kids.push(parent);
+  await wait(200);
+  const ds = await processesCollector.collect(ctx(index));
+  const d = ds.find((x) => x.evidence.pid === parent.pid);
+  expect(d).toMatchObject({ toolId: 'claude-code', kind: 'running', evidence: { signature: 'child-env:CLAUDECODE=1', path: expect.stringMatching(/sh$|dash$|bash$/) } });
+  expect(JSON.stringify(ds)).not.toContain('SECRET_TOKEN');
+});
+
+(linux ? test : test.skip)('the fast path reads only new pids on the next poll', async () => {
+  const index = new CatalogIndex(BUILTIN_CATALOG);
+  await processesCollector.collect(ctx(index));
+  const tracker = trackerFor(index);
+  const k = spawn('sleep', ['30'], { stdio: 'ignore' });
+  kids.push(k);
+  await wait(100);
+  await processesCollector.collect(ctx(index));
+  expect(tracker.examined).toBeGreaterThanOrEqual(1);
+  expect(tracker.examined).toBeLessThan(10); // not the whole list again
+  expect(tracker.seen.has(k.pid!)).toBe(true);
+});
+
+(linux ? test : test.skip)('runtime files count only for a live pid that started before the file was written', async () => {
+  const index = new CatalogIndex(BUILTIN_CATALOG);
+  const home = path.join(tmp, 'h');
+  mkdirSync(path.join(home, '.claude/sessions'), { recursive: true });
+  const live = spawn('sleep', ['30'], { stdio: 'ignore' });
+  kids.push(live);
+  await wait(100);
+  writeFileSync(path.join(home, '.claude/sessions', `${live.pid}.json`), '{}');
+  writeFileSync(path.join(home, '.claude/sessions', '4000000.json'), '{}'); // no such pid (above pid_max)
+  const c = ctx(index, [{ user: 'ann', home }]);
+  const ds = await runtimeFilesCollector.collect(c);
+  expect(ds.map((d) => `${d.toolId}|${d.user}|${d.evidence.pid}`)).toEqual([`claude-code|ann|${live.pid}`]);
+  // the same pid, but the file is older than the process: left by an earlier process (pid reuse)
+  const old = new Date(Date.now() - 3600_000);
+  utimesSync(path.join(home, '.claude/sessions', `${live.pid}.json`), old, old);
+  expect(await runtimeFilesCollector.collect(c)).toEqual([]);
+});
+
+test('content identity reads a file once per version (dev, inode, size, mtime)', async () => {
+  const tool = await ensureRealTool('@anthropic-ai/claude-code');
+  const copy = path.join(tmp, 'x');
+  copyFileSync(path.join(tool.root, '@anthropic-ai/claude-code/bin/claude.exe'), copy);
+  appendFileSync(copy, 'pad');
+  const index = new CatalogIndex(BUILTIN_CATALOG);
+  const before = contentReads();
+  expect((await identifyContent(copy, index))?.toolId).toBe('claude-code');
+  expect((await identifyContent(copy, index))?.toolId).toBe('claude-code');
+  expect(contentReads() - before).toBe(1);
+  appendFileSync(copy, 'more'); // a new version of the file is read again
+  await identifyContent(copy, index);
+  expect(contentReads() - before).toBe(2);
+  // a script that mentions every marker is not a native executable: never identified
+  writeFileSync(path.join(tmp, 's.js'), '@anthropic-ai/claude-code CLAUDE_CODE_ENTRYPOINT CLAUDE_CODE_EXECPATH'.repeat(5000));
+  expect(await identifyContent(path.join(tmp, 's.js'), index)).toBeUndefined();
+}, 600_000);
