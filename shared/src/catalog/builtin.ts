@@ -80,8 +80,10 @@ const BUILTIN: ToolSpec[] = [
       // Strings read from the 0.169.0 x86_64-unknown-linux-musl binary.
       contentMarkers: [['codex_cli_rs', 'CODEX_MANAGED_BY_NPM']],
       contentHashes: ['b452ca20f838a8855a88a41050ee4a694033fff4ea3ecdad5633e6e0e8d13f2b'], // 0.169.0 linux-x64 musl (measured here)
-      // Set by the npm launcher on the native process and inherited by its children.
-      childEnvMarkers: ['CODEX_MANAGED_BY_NPM=1', 'CODEX_MANAGED_BY_BUN=1', 'CODEX_MANAGED_BY_PNPM=1', 'CODEX_THREAD_ID'],
+      // Set in the shells Codex starts (binary strings). Not CODEX_MANAGED_BY_*: the launcher sets
+      // those on the native process itself, so "parent of the outermost carrier" would name the
+      // user's shell when Node's execve replaces the launcher.
+      childEnvMarkers: ['CODEX_THREAD_ID'],
     },
   },
   {
