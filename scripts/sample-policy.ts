@@ -1,5 +1,6 @@
 // The sample policy `npm start` seeds: SPEC's case, Claude Code banned from 2026-07-10 00:00
-// Asia/Shanghai, with Qoder and Tongyi Lingma as the approved replacements.
+// Asia/Shanghai (notices from a month before), with Qoder and Tongyi Lingma as the approved
+// replacements.
 import type { PolicySpecInput } from '../shared/src/policy/schema.js';
 
 export const SAMPLE_POLICY_NAME = 'Claude Code ban (sample)';
@@ -11,7 +12,11 @@ export const SAMPLE_POLICY: PolicySpecInput = {
     en: 'Claude Code was found to inspect the local environment (time zone, proxy settings) and covertly mark its prompts. Company policy bans it on all work machines.',
     'zh-CN': '经查，Claude Code 会检查本地环境（时区、代理设置）并在提示词中暗中加入标记。根据公司政策，所有工作电脑禁止使用。',
   },
-  effective: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' },
+  defaultLocale: 'zh-CN',
+  stages: {
+    notice: { at: '2026-06-10T00:00', timeZone: 'Asia/Shanghai', action: 'notify' },
+    enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai', action: 'warn' },
+  },
   replacements: [
     {
       toolId: 'qoder',

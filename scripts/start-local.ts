@@ -73,7 +73,9 @@ async function ensureEnrolled(api: ApiClient, url: string): Promise<void> {
 
 async function ensureSamplePolicy(api: ApiClient): Promise<void> {
   const { items } = await api.request<{ items: { name: string }[] }>('GET', '/policies');
-  if (!items.some((p) => p.name === SAMPLE_POLICY_NAME)) await api.request('POST', '/policies', SAMPLE_POLICY);
+  if (items.some((p) => p.name === SAMPLE_POLICY_NAME)) return;
+  const draft = await api.request<{ id: string }>('POST', '/policies', SAMPLE_POLICY);
+  await api.request('POST', `/policies/${draft.id}/publish`);
 }
 
 function ensureAgentConfig(): void {

@@ -9,9 +9,20 @@ import os from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import si from 'systeminformation';
 import { BUILTIN_CATALOG } from '../../shared/src/catalog/builtin.js';
-import { evaluateTool, nextBoundary } from '../../shared/src/policy/evaluate.js';
-import type { PolicyBundle } from '../../shared/src/policy/schema.js';
-import { detectionKey, PROTOCOL_VERSION, type Detection, type DetectionEvent, type Hello, type ServerMessage, type Stage } from '../../shared/src/protocol/index.js';
+import { evaluateTool, nextBoundary, type ToolVerdict } from '../../shared/src/policy/evaluate.js';
+import type { PolicyBundle, SignedBundle } from '../../shared/src/policy/schema.js';
+import { verifyBundle } from '../../shared/src/policy/signing.js';
+import {
+  detectionKey,
+  PROTOCOL_VERSION,
+  type Detection,
+  type DetectionEvent,
+  type ExceptionDecision,
+  type Hello,
+  type ReportEvent,
+  type ServerMessage,
+  type Stage,
+} from '../../shared/src/protocol/index.js';
 import { EDICT_VERSION } from '../../shared/src/version.js';
 import { AgentClock } from './clock.js';
 import type { AgentConfig } from './config.js';
@@ -24,7 +35,7 @@ import type { Collector } from './collectors/index.js';
 import {
   loadClock,
   loadKnown,
-  loadPolicy,
+  loadVerifiedPolicy,
   saveClock,
   saveKnown,
   savePolicy,
@@ -66,10 +77,10 @@ export class EdictAgent {
     this.outbox = new Outbox(o.paths.outbox, o.log);
     this.sentLog = new SentLog(o.paths.sentLog);
     this.clock = new AgentClock(loadClock(o.paths.clock, o.log), o.localNow);
-    this.bundle = loadPolicy(o.paths.policy, o.log);
-    this.known = loadKnown(o.paths.detections, o.log);
     const now = new Date().toISOString();
-    this.status = { pid: process.pid, startedAt: now, connection: 'connecting', since: now, lastError: null, lastScanAt: null };
+    this.status = { pid: process.pid, policyRefusals: [], startedAt: now, connection: 'connecting', since: now, lastError: null, lastScanAt: null };
+    this.bundle = loadVerifiedPolicy(this.policyFiles, o.enrollment.serverPublicKey, (source, reason) => this.refusePolicy(source, reason), o.log)?.bundle;
+    this.known = loadKnown(o.paths.detections, o.log);
     this.client = new AgentClient(agentSocketUrl(o.enrollment.serverUrl), o.enrollment.credential, this.sentLog, o.log);
     this.client.on('open', () => void this.onOpen());
     this.client.on('message', (m) => this.onMessage(m));
@@ -79,6 +90,16 @@ export class EdictAgent {
 
   private get catalog() {
     return this.bundle?.catalog ?? BUILTIN_CATALOG;
+  }
+
+  private get policyFiles() {
+    return { current: this.o.paths.policy, previous: this.o.paths.policyPrevious };
+  }
+
+  /** Logs and records (for `status`) why a policy bundle was not accepted. The one in force stays. */
+  private refusePolicy(source: string, reason: string): void {
+    this.o.log.error({ source, reason, keeping: this.bundle?.version ?? null }, 'policy bundle refused');
+    this.status.policyRefusals = [...this.status.policyRefusals, { at: new Date().toISOString(), source, reason }].slice(-20);
   }
 
   async start(): Promise<void> {
@@ -124,14 +145,14 @@ export class EdictAgent {
     for (const d of detections) {
       const key = detectionKey(d);
       seen.add(key);
-      const stage = this.stageFor(d.toolId, now);
+      const stage = this.verdict(d.toolId, d.user, now).stage;
       const prev = this.known[key];
       if (!prev || prev.stage !== stage) events.push(this.event('present', d, stage, nowIso));
       this.known[key] = { detection: d, firstSeen: prev?.firstSeen ?? nowIso, lastSeen: nowIso, stage };
     }
     for (const [key, k] of Object.entries(this.known)) {
       if (!kinds.includes(k.detection.kind) || seen.has(key)) continue;
-      events.push(this.event('absent', k.detection, this.stageFor(k.detection.toolId, now), nowIso));
+      events.push(this.event('absent', k.detection, this.verdict(k.detection.toolId, k.detection.user, now).stage, nowIso));
       delete this.known[key];
     }
     this.commit(events);
@@ -143,7 +164,7 @@ export class EdictAgent {
     const nowIso = new Date(now).toISOString();
     const events: DetectionEvent[] = [];
     for (const k of Object.values(this.known)) {
-      const stage = this.stageFor(k.detection.toolId, now);
+      const stage = this.verdict(k.detection.toolId, k.detection.user, now).stage;
       if (stage === k.stage) continue;
       events.push(this.event('present', k.detection, stage, nowIso));
       k.stage = stage;
@@ -153,7 +174,7 @@ export class EdictAgent {
   }
 
   /** Outbox first, then the known-detections file: a crash between the two resends, never loses. */
-  private commit(events: DetectionEvent[]): void {
+  private commit(events: ReportEvent[]): void {
     if (events.length) {
       this.outbox.enqueue(events);
       this.o.log.info({ events: events.length }, 'queued detection events');
@@ -165,14 +186,17 @@ export class EdictAgent {
     return { eventId: randomUUID(), type: 'detection', state, observedAt, stage, detection };
   }
 
-  private stageFor(toolId: string, atMs: number): Stage {
-    return evaluateTool(this.bundle?.policies ?? [], toolId, atMs).stage;
+  /** Stage, action and exception for a tool and user on this device, from the verified bundle. */
+  verdict(toolId: string, user: string, atMs: number): ToolVerdict {
+    const b = this.bundle;
+    if (!b) return { stage: 'none', action: 'report' };
+    return evaluateTool(b.policies, { toolId, user, deviceId: this.o.enrollment.deviceId, tags: b.device.tags }, atMs, b.exceptions);
   }
 
   private scheduleBoundary(): void {
     clearTimeout(this.boundaryTimer);
     const now = this.clock.now();
-    const next = nextBoundary(this.bundle?.policies ?? [], now);
+    const next = nextBoundary(this.bundle?.policies ?? [], now, this.bundle?.exceptions ?? []);
     if (next === null) return;
     // setTimeout holds at most ~24.8 days; re-arm in steps until the boundary is near.
     const delay = Math.min(next - now, 2 ** 31 - 1);
@@ -213,7 +237,9 @@ export class EdictAgent {
         this.flush();
         return;
       case 'policy':
-        return this.onPolicy(msg.bundle);
+        return this.onPolicy(msg.signed);
+      case 'exception-decision':
+        return this.onDecision(msg);
       case 'ack':
         if (this.inFlight?.batchId === msg.batchId) {
           clearTimeout(this.inFlight.timer);
@@ -230,18 +256,55 @@ export class EdictAgent {
     }
   }
 
-  private onPolicy(bundle: PolicyBundle): void {
+  /** Accepts a bundle only if it is signed by the pinned key, made for this device and not older than the one held. */
+  private onPolicy(signed: SignedBundle): void {
+    const v = verifyBundle(signed, this.o.enrollment.serverPublicKey);
+    if (!v.ok) return this.refuseAndSave('policy message from the server', v.reason);
+    const bundle = v.bundle;
+    if (bundle.device.id !== this.o.enrollment.deviceId) return this.refuseAndSave('policy message from the server', `bundle was made for device ${bundle.device.id}`);
     if (this.bundle && bundle.version < this.bundle.version) {
-      this.o.log.warn({ held: this.bundle.version, offered: bundle.version }, 'refused an older policy bundle; keeping the one held');
-      return;
+      return this.refuseAndSave('policy message from the server', `version ${bundle.version} is older than the held version ${this.bundle.version} (replayed?)`);
     }
-    savePolicy(this.o.paths.policy, bundle);
+    if (this.bundle && bundle.version === this.bundle.version && bundle.issuedAt === this.bundle.issuedAt) return;
+    savePolicy(this.policyFiles, signed);
     this.bundle = bundle;
     this.o.log.info({ version: bundle.version, policies: bundle.policies.length }, 'policy bundle applied');
     this.scheduleBoundary();
     this.reevaluate();
     // A new catalog can find tools the old one did not know: rescan.
     void this.runScan(['inventory', 'process']);
+  }
+
+  private refuseAndSave(source: string, reason: string): void {
+    this.refusePolicy(source, reason);
+    this.writeStatus();
+  }
+
+  /** The server's answer to an exception request; a granted one also arrives in the next bundle. */
+  private onDecision(msg: ExceptionDecision): void {
+    this.o.log.info({ requestId: msg.requestId, toolId: msg.toolId, granted: msg.granted }, 'exception request decided');
+    this.emitDecision?.(msg);
+  }
+
+  /** Hook for the notices layer (employee-facing decision notice). */
+  emitDecision?: (msg: ExceptionDecision) => void;
+
+  /** Queues employee-originated events (acknowledgements, exception requests, notices, enforcement steps). */
+  queueEvents(events: ReportEvent[]): void {
+    this.commit(events);
+    this.flush();
+  }
+
+  get deviceId(): string {
+    return this.o.enrollment.deviceId;
+  }
+
+  get policyBundle(): PolicyBundle | undefined {
+    return this.bundle;
+  }
+
+  serverNow(): number {
+    return this.clock.now();
   }
 
   private heartbeatTimer?: NodeJS.Timeout;

@@ -13,7 +13,7 @@ import { enroll } from './enroll.js';
 import { createAgentLogger } from './log.js';
 import { defaultStateDir, statePaths } from './paths.js';
 import { buildScanContext, scan } from './scanner.js';
-import { loadPolicy } from './state/agent-state.js';
+import { loadVerifiedPolicy } from './state/agent-state.js';
 import { loadEnrollment } from './state/enrollment.js';
 import { readStatus, renderStatus } from './status.js';
 
@@ -73,7 +73,9 @@ program
   .option('--json', 'print one JSON object')
   .action(async (o: { json?: boolean }) => {
     const { paths, config, log } = context();
-    const catalog = loadPolicy(paths.policy)?.catalog ?? BUILTIN_CATALOG;
+    // The catalog from the verified policy bundle when enrolled; the built-in one otherwise.
+    const key = loadEnrollment(paths.enrollment)?.serverPublicKey;
+    const catalog = loadVerifiedPolicy({ current: paths.policy, previous: paths.policyPrevious }, key, () => {})?.bundle.catalog ?? BUILTIN_CATALOG;
     const ctx = buildScanContext(catalog, config, log);
     const result = await scan(ctx, ['inventory', 'process']);
     if (o.json) {

@@ -17,6 +17,7 @@ export interface StatePaths {
   config: string;
   enrollment: string;
   policy: string;
+  policyPrevious: string;
   clock: string;
   detections: string;
   status: string;
@@ -30,6 +31,7 @@ export function statePaths(dir: string): StatePaths {
     config: path.join(dir, 'agent.json'),
     enrollment: path.join(dir, 'enrollment.json'),
     policy: path.join(dir, 'policy.json'),
+    policyPrevious: path.join(dir, 'policy.prev.json'),
     clock: path.join(dir, 'clock.json'),
     detections: path.join(dir, 'detections.json'),
     status: path.join(dir, 'status.json'),

@@ -1,10 +1,12 @@
 // `edict-agent status`: everything the agent knows and has sent, read from its state folder, so
 // the employee can check it without trusting the running process. Never prints the credential.
+// Stages are evaluated on the same server-anchored clock the agent uses.
 import { existsSync } from 'node:fs';
-import { evaluateTool } from '../../shared/src/policy/evaluate.js';
+import { evaluateTool, localized } from '../../shared/src/policy/evaluate.js';
+import { AgentClock } from './clock.js';
 import type { Logger } from './log.js';
 import type { StatePaths } from './paths.js';
-import { loadClock, loadKnown, loadPolicy, loadStatus } from './state/agent-state.js';
+import { loadClock, loadKnown, loadStatus, loadVerifiedPolicy, type PolicyRefusal } from './state/agent-state.js';
 import { loadEnrollment } from './state/enrollment.js';
 import { Outbox } from './state/outbox.js';
 import { SentLog } from './state/sent-log.js';
@@ -16,12 +18,27 @@ export interface StatusView {
   serverUrl: string | null;
   agent: { running: boolean; pid: number | null; startedAt: string | null; lastScanAt: string | null };
   connection: { state: 'connected' | 'connecting' | 'disconnected' | 'not running'; since: string | null; lastError: string | null };
-  clockOffsetMs: number | null;
+  clock: { serverNow: string; offsetMs: number | null; anchored: boolean };
   policy: {
     version: number;
-    bans: { policyId: string; name: string; tools: string[]; effective: string; effectiveInstant: string; stage: string; replacements: string[] }[];
+    issuedAt: string;
+    bans: {
+      policyId: string;
+      version: number;
+      name: string;
+      tools: string[];
+      reason: string;
+      stage: string;
+      action: string;
+      stages: { stage: string; from: string; instant: string; action: string }[];
+      effective: string;
+      effectiveInstant: string;
+      replacements: string[];
+    }[];
+    exceptions: { id: string; toolId: string; user: string | null; expiresAt: string }[];
   } | null;
-  detections: { toolId: string; kind: string; user: string; path: string | null; version: string | null; confidence: number; stage: string; firstSeen: string; lastSeen: string }[];
+  policyRefusals: PolicyRefusal[];
+  detections: { toolId: string; kind: string; user: string; path: string | null; version: string | null; confidence: number; stage: string; exempt: boolean; firstSeen: string; lastSeen: string }[];
   outbox: { pendingBatches: number; pendingEvents: number };
   lastSent: { at: string; message: unknown }[];
 }
@@ -39,9 +56,14 @@ export function readStatus(paths: StatePaths, lastN: number, log?: Logger): Stat
   const enrollment = loadEnrollment(paths.enrollment, log);
   const status = loadStatus(paths.status, log);
   const running = !!status && alive(status.pid);
-  const clock = loadClock(paths.clock, log);
-  const bundle = loadPolicy(paths.policy, log);
-  const now = Date.now() + (clock?.offsetMs ?? 0);
+  const clock = new AgentClock(loadClock(paths.clock, log));
+  const refusals: PolicyRefusal[] = [...(status?.policyRefusals ?? [])];
+  const loaded = loadVerifiedPolicy({ current: paths.policy, previous: paths.policyPrevious }, enrollment?.serverPublicKey, (source, reason) =>
+    refusals.push({ at: new Date().toISOString(), source, reason }),
+  );
+  const bundle = loaded?.bundle;
+  const now = clock.now();
+  const deviceId = enrollment?.deviceId ?? '';
   const known = loadKnown(paths.detections, log);
   const outbox = existsSync(paths.outbox) ? new Outbox(paths.outbox, log).all() : [];
   return {
@@ -51,32 +73,56 @@ export function readStatus(paths: StatePaths, lastN: number, log?: Logger): Stat
     serverUrl: enrollment?.serverUrl ?? null,
     agent: { running, pid: running ? status!.pid : null, startedAt: status?.startedAt ?? null, lastScanAt: status?.lastScanAt ?? null },
     connection: running ? { state: status!.connection, since: status!.since, lastError: status!.lastError } : { state: 'not running', since: null, lastError: status?.lastError ?? null },
-    clockOffsetMs: clock?.offsetMs ?? null,
+    clock: { serverNow: new Date(now).toISOString(), offsetMs: loadClock(paths.clock)?.offsetMs ?? null, anchored: clock.anchored },
     policy: bundle
       ? {
           version: bundle.version,
-          bans: bundle.policies.map((p) => ({
-            policyId: p.id,
-            name: p.name,
-            tools: p.tools,
-            effective: `${p.effective.at} ${p.effective.timeZone}`,
-            effectiveInstant: p.effectiveInstant,
-            stage: evaluateTool([p], p.tools[0], now).stage,
-            replacements: p.replacements.map((r) => r.toolId),
-          })),
+          issuedAt: bundle.issuedAt,
+          bans: bundle.policies.map((p) => {
+            const v = evaluateTool([p], { toolId: p.tools[0], deviceId, tags: bundle.device.tags }, now);
+            const stages = (['notice', 'enforce', 'hard'] as const)
+              .filter((s) => s === 'notice' || p.stages[s])
+              .map((s) => ({
+                stage: s,
+                from: p.stages[s] ? `${p.stages[s]!.at} ${p.stages[s]!.timeZone}` : 'publish',
+                instant: p.instants[s]!,
+                action: s === 'notice' ? (p.stages.notice?.action ?? 'notify') : p.stages[s]!.action,
+              }));
+            return {
+              policyId: p.id,
+              version: p.version,
+              name: p.name,
+              tools: p.tools,
+              reason: localized(p.reason, p.defaultLocale),
+              stage: v.stage,
+              action: v.action,
+              stages,
+              effective: `${p.stages.enforce.at} ${p.stages.enforce.timeZone}`,
+              effectiveInstant: p.instants.enforce,
+              replacements: p.replacements.map((r) => r.toolId),
+            };
+          }),
+          exceptions: bundle.exceptions.map((e) => ({ id: e.id, toolId: e.toolId, user: e.user ?? null, expiresAt: e.expiresAt })),
         }
       : null,
-    detections: Object.values(known).map((k) => ({
-      toolId: k.detection.toolId,
-      kind: k.detection.kind,
-      user: k.detection.user,
-      path: k.detection.evidence.path ?? null,
-      version: k.detection.evidence.version ?? null,
-      confidence: k.detection.confidence,
-      stage: evaluateTool(bundle?.policies ?? [], k.detection.toolId, now).stage,
-      firstSeen: k.firstSeen,
-      lastSeen: k.lastSeen,
-    })),
+    policyRefusals: refusals,
+    detections: Object.values(known).map((k) => {
+      const v = bundle
+        ? evaluateTool(bundle.policies, { toolId: k.detection.toolId, user: k.detection.user, deviceId, tags: bundle.device.tags }, now, bundle.exceptions)
+        : { stage: 'none', exception: undefined };
+      return {
+        toolId: k.detection.toolId,
+        kind: k.detection.kind,
+        user: k.detection.user,
+        path: k.detection.evidence.path ?? null,
+        version: k.detection.evidence.version ?? null,
+        confidence: k.detection.confidence,
+        stage: v.stage,
+        exempt: !!v.exception,
+        firstSeen: k.firstSeen,
+        lastSeen: k.lastSeen,
+      };
+    }),
     outbox: { pendingBatches: outbox.length, pendingEvents: outbox.reduce((n, b) => n + b.events.length, 0) },
     lastSent: new SentLog(paths.sentLog).last(lastN),
   };
@@ -87,19 +133,23 @@ export function renderStatus(v: StatusView): string {
   lines.push(`Edict agent — state in ${v.stateDir}`);
   lines.push(v.enrolled ? `Enrolled as ${v.deviceId} with ${v.serverUrl}` : 'Not enrolled (run: edict-agent enroll --server URL --token TOKEN)');
   lines.push(`Agent: ${v.agent.running ? `running (pid ${v.agent.pid})` : 'not running'}; connection: ${v.connection.state}${v.connection.since ? ` since ${v.connection.since}` : ''}${v.connection.lastError ? ` (last error: ${v.connection.lastError})` : ''}`);
-  lines.push(`Last scan: ${v.agent.lastScanAt ?? 'never'}`);
+  lines.push(`Last scan: ${v.agent.lastScanAt ?? 'never'}; server time: ${v.clock.serverNow}${v.clock.anchored ? '' : ' (not yet verified against the server since boot)'}`);
   lines.push('');
   if (v.policy) {
-    lines.push(`Policy in force (bundle version ${v.policy.version}):`);
+    lines.push(`Policy in force (bundle version ${v.policy.version}, signed by the server):`);
     if (!v.policy.bans.length) lines.push('  no bans');
     for (const b of v.policy.bans) {
-      lines.push(`  ${b.name}: ${b.tools.join(', ')} — effective ${b.effective} (${b.effectiveInstant}) — now: ${b.stage}${b.replacements.length ? ` — use instead: ${b.replacements.join(', ')}` : ''}`);
+      lines.push(`  ${b.name} (v${b.version}): ${b.tools.join(', ')} — now: ${b.stage} (${b.action})${b.replacements.length ? ` — use instead: ${b.replacements.join(', ')}` : ''}`);
+      for (const s of b.stages) lines.push(`    ${s.stage.padEnd(7)} from ${s.from} (${s.instant}), action ${s.action}`);
+      lines.push(`    why: ${b.reason}`);
     }
+    for (const e of v.policy.exceptions) lines.push(`  exception ${e.id}: ${e.toolId}${e.user ? ` for ${e.user}` : ' for this device'} until ${e.expiresAt}`);
   } else lines.push('Policy in force: none received yet');
+  for (const r of v.policyRefusals) lines.push(`  REFUSED ${r.at} ${r.source}: ${r.reason}`);
   lines.push('');
   lines.push(`What this agent found (${v.detections.length}):`);
   for (const d of v.detections) {
-    lines.push(`  ${d.toolId} ${d.kind} by ${d.user}${d.version ? ` v${d.version}` : ''} at ${d.path ?? '-'} [confidence ${d.confidence}, stage ${d.stage}]`);
+    lines.push(`  ${d.toolId} ${d.kind} by ${d.user}${d.version ? ` v${d.version}` : ''} at ${d.path ?? '-'} [confidence ${d.confidence}, stage ${d.stage}${d.exempt ? ', exempt' : ''}]`);
   }
   lines.push('');
   lines.push(`Waiting to be sent: ${v.outbox.pendingEvents} events in ${v.outbox.pendingBatches} batches`);

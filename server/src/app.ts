@@ -10,7 +10,11 @@ import type { ServerConfig } from './config.js';
 import { SECRET_FILE_MODE } from './constants.js';
 import { AgentGateway } from './gateway/agent-gateway.js';
 import { createLogger, type Logger } from './log.js';
+import { ExceptionService } from './compliance/exceptions.js';
+import { ComplianceService } from './compliance/service.js';
+import { loadOrCreateSigningKey } from './keys.js';
 import { PolicyService } from './policy/service.js';
+import { BoundaryScheduler } from './scheduler.js';
 import { Store } from './store/index.js';
 
 export interface RunningServer {
@@ -18,6 +22,9 @@ export interface RunningServer {
   port: number;
   store: Store;
   policies: PolicyService;
+  compliance: ComplianceService;
+  exceptions: ExceptionService;
+  scheduler: BoundaryScheduler;
   gateway: AgentGateway;
   /** Path of the file holding the first admin token (written only when it was created). */
   adminTokenFile: string;
@@ -37,14 +44,20 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   const adminTokenFile = path.join(config.dataDir, 'admin-token');
   ensureAdminToken(store, adminTokenFile, log);
 
-  const policies = new PolicyService(store);
-  const gateway = new AgentGateway({ store, policies }, log, opts.pingIntervalMs);
-  const api = buildApi({ store, policies, gateway, log }, EDICT_VERSION);
+  const key = loadOrCreateSigningKey(config.dataDir);
+  const policies = new PolicyService(store, key);
+  const compliance = new ComplianceService(store, policies);
+  const exceptions = new ExceptionService(store, policies, compliance);
+  const gateway = new AgentGateway({ store, policies, compliance, exceptions }, log, opts.pingIntervalMs);
+  const scheduler = new BoundaryScheduler(store, policies, compliance, exceptions, log);
+  scheduler.start();
+  const api = buildApi({ store, policies, compliance, exceptions, gateway, key, log }, EDICT_VERSION);
   gateway.attach(api.server);
 
   try {
     await api.listen({ host: config.host, port: config.port });
   } catch (err) {
+    scheduler.stop();
     gateway.close();
     store.close();
     throw err;
@@ -59,11 +72,15 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     port,
     store,
     policies,
+    compliance,
+    exceptions,
+    scheduler,
     gateway,
     adminTokenFile,
     async close() {
       if (closed) return;
       closed = true;
+      scheduler.stop();
       gateway.close();
       await api.close();
       store.close();

@@ -6,3 +6,5 @@ export * from './catalog/schema.js';
 export { BUILTIN_CATALOG } from './catalog/builtin.js';
 export * from './policy/schema.js';
 export * from './policy/evaluate.js';
+export * from './policy/compliance.js';
+export * from './policy/signing.js';

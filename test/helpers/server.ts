@@ -25,6 +25,15 @@ export async function api<T = any>(baseUrl: string, token: string | undefined, m
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** Creates a policy draft and publishes it; returns the published version. */
+export async function publishPolicy(server: { api: TestServer['api'] }, spec: unknown): Promise<any> {
+  const draft = await server.api('POST', '/policies', spec);
+  if (draft.status !== 201) throw new Error(`draft refused: ${JSON.stringify(draft.body)}`);
+  const pub = await server.api('POST', `/policies/${draft.body.id}/publish`);
+  if (pub.status !== 200) throw new Error(`publish refused: ${JSON.stringify(pub.body)}`);
+  return pub.body;
+}
+
 export async function startTestServer(opts: { dataDir?: string; pingIntervalMs?: number } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir('edict-server-');
   const config = loadServerConfig({ flags: { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent' } });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { agentJson, enrollAgent, runAgent, type AgentProcess, type AgentSetup } from '../helpers/agent.js';
 import { spawnNamedSleeper, type NamedProcess } from '../helpers/processes.js';
 import { ensureRealTool } from '../helpers/real-tools.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { publishPolicy, startTestServer, type TestServer } from '../helpers/server.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -34,8 +34,7 @@ describe.each([
     const tool = await ensureRealTool('@anthropic-ai/claude-code');
     prefixRoot = tool.root;
     server = await startTestServer();
-    const created = await server.api('POST', '/policies', { ...BAN, effective: { at, timeZone: 'Asia/Shanghai' } });
-    expect(created.status).toBe(201);
+    await publishPolicy(server, { ...BAN, stages: { enforce: { at, timeZone: 'Asia/Shanghai' } } });
     // A user whose ~/.npmrc sets the npm prefix to where the real package is installed:
     // exactly what `npm config get prefix` would report for them.
     const home = tempDir('edict-home-alice-');

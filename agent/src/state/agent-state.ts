@@ -1,16 +1,22 @@
 // Small state files the agent keeps besides the outbox: the cached policy bundle, the clock offset
 // from server time, the detections it currently knows (to report only changes), and the status
 // the run loop publishes for `edict-agent status`.
+import { copyFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { Detection, Stage } from '../../../shared/src/protocol/index.js';
-import { PolicyBundle } from '../../../shared/src/policy/schema.js';
+import { SignedBundle, type PolicyBundle } from '../../../shared/src/policy/schema.js';
+import { verifyBundle } from '../../../shared/src/policy/signing.js';
 import type { Logger } from '../log.js';
 import { readJsonFile, writeJsonAtomic } from './json-file.js';
 
 export const ClockState = z.strictObject({
-  /** serverTime - localTime, in ms, measured at the last welcome. */
+  /** serverTime - localTime, in ms, measured at the last welcome (fallback after a reboot). */
   offsetMs: z.number(),
   measuredAt: z.iso.datetime({ offset: true }),
+  /** Server time and time-since-boot at that welcome: the anchor a moved wall clock cannot shift. */
+  serverTimeAtSyncMs: z.number(),
+  uptimeAtSyncMs: z.number(),
+  bootId: z.string().optional(),
 });
 export type ClockState = z.infer<typeof ClockState>;
 
@@ -24,8 +30,13 @@ export const KnownDetection = z.strictObject({
 export type KnownDetection = z.infer<typeof KnownDetection>;
 export const KnownDetections = z.record(z.string(), KnownDetection);
 
+export const PolicyRefusal = z.strictObject({ at: z.iso.datetime({ offset: true }), source: z.string(), reason: z.string() });
+export type PolicyRefusal = z.infer<typeof PolicyRefusal>;
+
 export const AgentStatus = z.strictObject({
   pid: z.number().int(),
+  /** The last refused policy bundles (unsigned, altered, older, another device's), newest last. */
+  policyRefusals: z.array(PolicyRefusal).max(20).default([]),
   startedAt: z.iso.datetime({ offset: true }),
   connection: z.enum(['connecting', 'connected', 'disconnected']),
   since: z.iso.datetime({ offset: true }),
@@ -34,11 +45,38 @@ export const AgentStatus = z.strictObject({
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
 
-export function loadPolicy(file: string, log?: Logger): PolicyBundle | undefined {
-  return readJsonFile(file, PolicyBundle, log);
+/**
+ * The newest policy bundle on disk that verifies against the pinned key: policy.json, else the
+ * previous good one (policy.prev.json). Every file refused is reported through `refuse`.
+ */
+export function loadVerifiedPolicy(
+  files: { current: string; previous: string },
+  publicKeyPem: string | undefined,
+  refuse: (source: string, reason: string) => void,
+  log?: Logger,
+): { bundle: PolicyBundle; signed: SignedBundle } | undefined {
+  for (const file of [files.current, files.previous]) {
+    if (!existsSync(file)) continue;
+    const signed = readJsonFile(file, SignedBundle, log, false);
+    if (!signed) {
+      refuse(file, 'not a signed policy bundle (unsigned or unreadable)');
+      continue;
+    }
+    if (!publicKeyPem) {
+      refuse(file, 'no pinned server key (enroll again)');
+      continue;
+    }
+    const v = verifyBundle(signed, publicKeyPem);
+    if (v.ok) return { bundle: v.bundle, signed };
+    refuse(file, v.reason);
+  }
+  return undefined;
 }
-export function savePolicy(file: string, bundle: PolicyBundle): void {
-  writeJsonAtomic(file, bundle, 0o644);
+
+/** Keeps the bundle in force as policy.prev.json, then writes the new one as policy.json. */
+export function savePolicy(files: { current: string; previous: string }, signed: SignedBundle): void {
+  if (existsSync(files.current)) copyFileSync(files.current, files.previous);
+  writeJsonAtomic(files.current, signed, 0o644);
 }
 export function loadClock(file: string, log?: Logger): ClockState | undefined {
   return readJsonFile(file, ClockState, log);

@@ -8,6 +8,9 @@ export const Enrollment = z.strictObject({
   deviceId: z.string().min(1),
   credential: z.string().min(1),
   enrolledAt: z.iso.datetime({ offset: true }),
+  /** The server's policy-signing public key (PEM), pinned at enrollment. */
+  serverPublicKey: z.string().min(1).max(2000),
+  keyId: z.string().min(1).max(64),
 });
 export type Enrollment = z.infer<typeof Enrollment>;
 

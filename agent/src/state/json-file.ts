@@ -36,7 +36,7 @@ export function writeJsonAtomic(file: string, value: unknown, mode = PRIVATE_FIL
 }
 
 /** Reads and validates a JSON file. Missing → undefined. Corrupt → moved aside, logged, undefined. */
-export function readJsonFile<S extends z.ZodType>(file: string, schema: S, log?: Logger): z.infer<S> | undefined {
+export function readJsonFile<S extends z.ZodType>(file: string, schema: S, log?: Logger, moveAside = true): z.infer<S> | undefined {
   if (!existsSync(file)) return undefined;
   let problem: string;
   try {
@@ -45,6 +45,11 @@ export function readJsonFile<S extends z.ZodType>(file: string, schema: S, log?:
     problem = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
   } catch (err) {
     problem = (err as Error).message;
+  }
+  if (!moveAside) {
+    // The caller reports the problem itself and keeps the file as evidence (e.g. a tampered policy).
+    log?.error({ file, problem }, 'state file is not valid');
+    return undefined;
   }
   const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   try {

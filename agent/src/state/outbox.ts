@@ -8,12 +8,12 @@ import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync } from 'node
 import path from 'node:path';
 import { z } from 'zod';
 import { MAX_EVENTS_PER_REPORT } from '../../../shared/src/constants.js';
-import { DetectionEvent } from '../../../shared/src/protocol/index.js';
+import { ReportEvent } from '../../../shared/src/protocol/index.js';
 import { STATE_DIR_MODE } from '../constants.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, readJsonFile, writeJsonAtomic } from './json-file.js';
 
-const BatchFile = z.strictObject({ batchId: z.uuid(), events: z.array(DetectionEvent).min(1).max(MAX_EVENTS_PER_REPORT) });
+const BatchFile = z.strictObject({ batchId: z.uuid(), events: z.array(ReportEvent).min(1).max(MAX_EVENTS_PER_REPORT) });
 export type OutboxBatch = z.infer<typeof BatchFile>;
 
 export class Outbox {
@@ -27,7 +27,7 @@ export class Outbox {
   }
 
   /** Persists events (split into batches of at most MAX_EVENTS_PER_REPORT) before returning. */
-  enqueue(events: readonly DetectionEvent[]): void {
+  enqueue(events: readonly ReportEvent[]): void {
     for (let i = 0; i < events.length; i += MAX_EVENTS_PER_REPORT) {
       const batch: OutboxBatch = { batchId: randomUUID(), events: events.slice(i, i + MAX_EVENTS_PER_REPORT) };
       const name = `${String(Date.now()).padStart(15, '0')}-${String(this.seq++).padStart(6, '0')}-${batch.batchId}.json`;

@@ -7,6 +7,8 @@ import { REST_BODY_LIMIT_BYTES } from '../constants.js';
 import type { ApiContext } from './context.js';
 import { openApiRoutes } from './openapi.js';
 import { auditRoutes } from './routes/audit.js';
+import { complianceRoutes } from './routes/compliance.js';
+import { exceptionRoutes } from './routes/exceptions.js';
 import { detectionRoutes } from './routes/detections.js';
 import { deviceRoutes } from './routes/devices.js';
 import { enrollRoutes } from './routes/enroll.js';
@@ -55,6 +57,8 @@ export function buildApi(ctx: ApiContext, version: string): FastifyInstance {
       deviceRoutes(api, ctx);
       detectionRoutes(api, ctx);
       policyRoutes(api, ctx);
+      exceptionRoutes(api, ctx);
+      complianceRoutes(api, ctx);
       toolRoutes(api, ctx);
       auditRoutes(api, ctx);
       openApiRoutes(api, version);

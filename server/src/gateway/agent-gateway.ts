@@ -12,6 +12,7 @@ import { AGENT_MAX_BAD_MESSAGES, HELLO_TIMEOUT_MS } from '../constants.js';
 import type { Logger } from '../log.js';
 import { bearerToken } from '../api/auth.js';
 import { AgentConnection } from './connection.js';
+import { decisionMessage } from './decision.js';
 import { HANDLERS, type GatewayContext } from './handlers/index.js';
 import { ConnectionRegistry } from './registry.js';
 
@@ -31,12 +32,20 @@ export class AgentGateway {
     this.ctx = { ...ctx, registry: this.registry };
     this.pingTimer = setInterval(() => this.pingAll(), pingIntervalMs);
     this.pingTimer.unref();
-    ctx.policies.on('changed', (bundle) => {
+    ctx.policies.on('changed', (version) => {
       for (const conn of this.registry.all()) {
-        conn.send({ type: 'policy', bundle });
-        ctx.store.devices.recordPolicyVersion(conn.deviceId, bundle.version);
+        conn.send({ type: 'policy', signed: ctx.policies.bundleFor(conn.deviceId) });
+        ctx.store.devices.recordPolicyVersion(conn.deviceId, version);
       }
     });
+    ctx.exceptions.sink = {
+      sendDecision: (row) => {
+        const conn = this.registry.get(row.deviceId);
+        if (!conn) return false;
+        conn.send(decisionMessage(row));
+        return true;
+      },
+    };
   }
 
   attach(server: Server): void {

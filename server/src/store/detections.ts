@@ -45,26 +45,20 @@ export interface DetectionFilter {
 export class DetectionStore {
   constructor(private readonly db: Db) {}
 
-  /** Stores one batch atomically; returns how many events were new and how many were replays. */
-  insertBatch(deviceId: string, batchId: string, events: readonly ClassifiedEvent[]): { accepted: number; duplicates: number } {
-    const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO detection_events(event_id, device_id, batch_id, tool_id, detection_key, kind, os_user, state, evidence, confidence,
-         observed_at, received_at, agent_stage, stage, policy_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  /** Stores one event (call inside the report transaction); false when its id was already stored. */
+  insert(deviceId: string, batchId: string, c: ClassifiedEvent): boolean {
+    const e = c.event;
+    const d = e.detection;
+    return (
+      this.db
+        .prepare(
+          `INSERT OR IGNORE INTO detection_events(event_id, device_id, batch_id, tool_id, detection_key, kind, os_user, state, evidence, confidence,
+             observed_at, received_at, agent_stage, stage, policy_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(e.eventId, deviceId, batchId, d.toolId, detectionKey(d), d.kind, d.user, e.state, JSON.stringify(d.evidence), d.confidence, c.observedAt, new Date().toISOString(), e.stage, c.stage, c.policyId)
+        .changes > 0
     );
-    const receivedAt = new Date().toISOString();
-    return this.db.transaction(() => {
-      let accepted = 0;
-      for (const c of events) {
-        const e = c.event;
-        const d = e.detection;
-        accepted += insert.run(
-          e.eventId, deviceId, batchId, d.toolId, detectionKey(d), d.kind, d.user, e.state, JSON.stringify(d.evidence), d.confidence,
-          c.observedAt, receivedAt, e.stage, c.stage, c.policyId,
-        ).changes;
-      }
-      return { accepted, duplicates: events.length - accepted };
-    })();
   }
 
   list(f: DetectionFilter): DetectionRow[] {
@@ -94,6 +88,29 @@ export class DetectionStore {
       )
       .all(...args, f.limit) as (DetectionRow & { evidence: string })[];
     return rows.map((r) => ({ ...r, evidence: JSON.parse(r.evidence) }));
+  }
+
+  /**
+   * Findings of installs or running copies whose latest event says present: the current picture
+   * per device (optionally one device / one tool). Usage traces never count as present.
+   */
+  present(filter: { deviceId?: string; toolIds?: readonly string[] } = {}): { deviceId: string; toolId: string; user: string; kind: string }[] {
+    const where = ["e.kind IN ('installed', 'running')"];
+    const args: unknown[] = [];
+    if (filter.deviceId) (where.push('e.device_id = ?'), args.push(filter.deviceId));
+    if (filter.toolIds) {
+      if (!filter.toolIds.length) return [];
+      where.push(`e.tool_id IN (${filter.toolIds.map(() => '?').join(', ')})`);
+      args.push(...filter.toolIds);
+    }
+    return this.db
+      .prepare(
+        `SELECT e.device_id AS deviceId, e.tool_id AS toolId, e.os_user AS user, e.kind FROM detection_events e
+         WHERE ${where.join(' AND ')} AND e.state = 'present' AND e.event_id = (
+           SELECT l.event_id FROM detection_events l WHERE l.device_id = e.device_id AND l.detection_key = e.detection_key
+           ORDER BY l.observed_at DESC, l.received_at DESC, l.rowid DESC LIMIT 1)`,
+      )
+      .all(...args) as { deviceId: string; toolId: string; user: string; kind: string }[];
   }
 
   count(): number {

@@ -14,14 +14,15 @@ export interface DeviceRow {
   lastSeenAt: string | null;
   lastHealth: unknown;
   revokedAt: string | null;
+  tags: string[];
 }
 
 const COLUMNS = `id, hostname, enrolled_at AS enrolledAt, platform, os_release AS osRelease, arch,
   agent_version AS agentVersion, policy_version AS policyVersion, last_seen_at AS lastSeenAt,
-  last_health AS lastHealth, revoked_at AS revokedAt`;
+  last_health AS lastHealth, revoked_at AS revokedAt, tags`;
 
-function decode(row: (Omit<DeviceRow, 'lastHealth'> & { lastHealth: string | null }) | undefined): DeviceRow | undefined {
-  return row && { ...row, lastHealth: row.lastHealth ? JSON.parse(row.lastHealth) : null };
+function decode(row: (Omit<DeviceRow, 'lastHealth' | 'tags'> & { lastHealth: string | null; tags: string }) | undefined): DeviceRow | undefined {
+  return row && { ...row, lastHealth: row.lastHealth ? JSON.parse(row.lastHealth) : null, tags: JSON.parse(row.tags) as string[] };
 }
 
 export class DeviceStore {
@@ -60,6 +61,10 @@ export class DeviceStore {
 
   recordPolicyVersion(id: string, version: number): void {
     this.db.prepare('UPDATE devices SET policy_version = ? WHERE id = ?').run(version, id);
+  }
+
+  setTags(id: string, tags: readonly string[]): boolean {
+    return this.db.prepare('UPDATE devices SET tags = ? WHERE id = ?').run(JSON.stringify([...new Set(tags)].sort()), id).changes > 0;
   }
 
   revoke(id: string): boolean {

@@ -1,6 +1,8 @@
 // The server's store: one SQLite database, one repository per concern.
 import path from 'node:path';
 import { AuditLog } from './audit.js';
+import { ComplianceStore } from './compliance.js';
+import { ExceptionStore } from './exceptions.js';
 import { openDatabase, type Db } from './db.js';
 import { DetectionStore } from './detections.js';
 import { DeviceStore } from './devices.js';
@@ -13,6 +15,8 @@ export class Store {
   readonly detections: DetectionStore;
   readonly policies: PolicyStore;
   readonly audit: AuditLog;
+  readonly exceptions: ExceptionStore;
+  readonly compliance: ComplianceStore;
 
   constructor(readonly db: Db) {
     this.tokens = new TokenStore(db);
@@ -20,6 +24,8 @@ export class Store {
     this.detections = new DetectionStore(db);
     this.policies = new PolicyStore(db);
     this.audit = new AuditLog(db);
+    this.exceptions = new ExceptionStore(db);
+    this.compliance = new ComplianceStore(db);
   }
 
   static open(dataDir: string): Store {

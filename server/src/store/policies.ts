@@ -1,8 +1,27 @@
-// Policies, the tool catalog and the bundle version. Every change to either bumps the bundle
-// version in the same transaction, so agents can tell "same bundle" by one integer.
+// Policies (drafts and frozen versions), the tool catalog and the bundle version. Every change
+// agents must hear about bumps the bundle version in the same transaction, so an agent can tell
+// "same bundle" by one integer.
 import type { Tool } from '../../../shared/src/catalog/schema.js';
-import type { Policy } from '../../../shared/src/policy/schema.js';
+import type { Policy, PolicySpec } from '../../../shared/src/policy/schema.js';
 import type { Db } from './db.js';
+
+export interface PolicyRow {
+  id: string;
+  name: string;
+  draft: PolicySpec;
+  status: 'draft' | 'published' | 'retired';
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  latestVersion: number | null;
+  retiredAt: string | null;
+}
+type RawPolicyRow = Omit<PolicyRow, 'draft'> & { draft: string };
+const POLICY_COLUMNS = `id, name, draft, status, created_at AS createdAt, created_by AS createdBy, updated_at AS updatedAt,
+  latest_version AS latestVersion, retired_at AS retiredAt`;
+function decodePolicy(r: RawPolicyRow): PolicyRow {
+  return { ...r, draft: JSON.parse(r.draft) as PolicySpec };
+}
 
 export class PolicyStore {
   constructor(private readonly db: Db) {}
@@ -16,23 +35,64 @@ export class PolicyStore {
     return this.bundleVersion();
   }
 
-  /** Inserts a policy and bumps the bundle version atomically; returns the new version. */
-  create(policy: Policy, createdBy: string): number {
+  /** Raises the bundle version (any change agents must hear about: policies, catalog, tags, exceptions, stage boundaries). */
+  touchBundle(): number {
+    return this.bumpBundleVersion();
+  }
+
+  createDraft(row: { id: string; name: string; draft: PolicySpec; createdBy: string }): void {
+    const now = new Date().toISOString();
+    this.db
+      .prepare("INSERT INTO policies(id, name, draft, status, created_at, created_by, updated_at) VALUES (?, ?, ?, 'draft', ?, ?, ?)")
+      .run(row.id, row.name, JSON.stringify(row.draft), now, row.createdBy, now);
+  }
+
+  updateDraft(id: string, draft: PolicySpec): void {
+    this.db.prepare('UPDATE policies SET name = ?, draft = ?, updated_at = ? WHERE id = ?').run(draft.name, JSON.stringify(draft), new Date().toISOString(), id);
+  }
+
+  get(id: string): PolicyRow | undefined {
+    const r = this.db.prepare(`SELECT ${POLICY_COLUMNS} FROM policies WHERE id = ?`).get(id) as RawPolicyRow | undefined;
+    return r && decodePolicy(r);
+  }
+
+  list(): PolicyRow[] {
+    return (this.db.prepare(`SELECT ${POLICY_COLUMNS} FROM policies ORDER BY created_at, id`).all() as RawPolicyRow[]).map(decodePolicy);
+  }
+
+  /** Freezes a version and bumps the bundle version, atomically. */
+  publish(policy: Policy, by: string): number {
     return this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO policies(id, name, body, effective_instant, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(policy.id, policy.name, JSON.stringify(policy), policy.effectiveInstant, policy.createdAt, createdBy);
+        .prepare('INSERT INTO policy_versions(policy_id, version, body, published_at, published_by) VALUES (?, ?, ?, ?, ?)')
+        .run(policy.id, policy.version, JSON.stringify(policy), policy.publishedAt, by);
+      this.db.prepare("UPDATE policies SET status = 'published', latest_version = ?, updated_at = ? WHERE id = ?").run(policy.version, policy.publishedAt, policy.id);
       return this.bumpBundleVersion();
     })();
   }
 
-  list(): Policy[] {
-    return (this.db.prepare('SELECT body FROM policies ORDER BY created_at, id').pluck().all() as string[]).map((b) => JSON.parse(b) as Policy);
+  retire(id: string): number {
+    return this.db.transaction(() => {
+      this.db.prepare("UPDATE policies SET status = 'retired', retired_at = ? WHERE id = ?").run(new Date().toISOString(), id);
+      return this.bumpBundleVersion();
+    })();
   }
 
-  get(id: string): Policy | undefined {
-    const body = this.db.prepare('SELECT body FROM policies WHERE id = ?').pluck().get(id) as string | undefined;
-    return body ? (JSON.parse(body) as Policy) : undefined;
+  versions(id: string): Policy[] {
+    return (this.db.prepare('SELECT body FROM policy_versions WHERE policy_id = ? ORDER BY version').pluck().all(id) as string[]).map((b) => JSON.parse(b) as Policy);
+  }
+
+  /** The latest published version of every policy in force (published, not retired). */
+  active(): Policy[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT v.body FROM policies p JOIN policy_versions v ON v.policy_id = p.id AND v.version = p.latest_version
+           WHERE p.status = 'published' ORDER BY p.created_at, p.id`,
+        )
+        .pluck()
+        .all() as string[]
+    ).map((b) => JSON.parse(b) as Policy);
   }
 
   tools(): Tool[] {

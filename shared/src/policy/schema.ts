@@ -1,10 +1,12 @@
-// A ban policy: which tools, from when (a wall-clock time in an IANA time zone), why, and what to
-// use instead. Before the effective instant a detection is notice-stage; from it on, enforced.
-// The bundle is everything an agent needs to decide offline: bans plus the catalog they use.
+// The ban policy model. A policy names tools, a scope, a reason (en + zh-CN), replacements and
+// dated stages: monitor from publish, then notice, enforce and an optional hard stage, each from a
+// wall-clock time in an IANA zone, each with an action. Admins edit drafts; publishing freezes a
+// numbered version. The bundle an agent receives (policies in force, catalog, its exceptions) is
+// signed by the server, so the agent can decide offline and trust what it decides on.
 import { z } from 'zod';
-import { IANAZone } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import { MAX_TEXT_CHARS } from '../constants.js';
-import { ShortText, Timestamp, ToolId } from '../protocol/common.js';
+import { ShortText, Stage, Timestamp, ToolId } from '../protocol/common.js';
 import { Tool } from '../catalog/schema.js';
 
 export const LocalizedText = z.strictObject({
@@ -13,11 +15,15 @@ export const LocalizedText = z.strictObject({
 });
 export type LocalizedText = z.infer<typeof LocalizedText>;
 
+export const Locale = z.enum(['en', 'zh-CN']);
+export type Locale = z.infer<typeof Locale>;
+
 export const Replacement = z.strictObject({
   toolId: ToolId,
   installUrl: z.url().optional(),
   note: LocalizedText.optional(),
 });
+export type Replacement = z.infer<typeof Replacement>;
 
 export const TimeZone = z.string().refine((tz) => IANAZone.isValidZone(tz), 'not an IANA time zone');
 
@@ -28,30 +34,122 @@ export const ZonedTime = z.strictObject({
 });
 export type ZonedTime = z.infer<typeof ZonedTime>;
 
-/** What an admin submits to create a policy. */
-export const PolicySpec = z.strictObject({
-  name: ShortText,
-  tools: z.array(ToolId).min(1).max(50),
-  reason: LocalizedText,
-  effective: ZonedTime,
-  replacements: z.array(Replacement).max(20).default([]),
-});
+/** report: record only · notify: tell the employee · warn: tell and ask for acknowledgement · stop: end running copies after a countdown. */
+export const Action = z.enum(['report', 'notify', 'warn', 'stop']);
+export type Action = z.infer<typeof Action>;
+
+/** Stages in order. `none`: no policy names the tool (or none applies to this device/user). */
+export const StageName = Stage;
+export type StageName = Stage;
+
+const StageSpec = (defaultAction: Action) => ZonedTime.extend({ action: Action.default(defaultAction) });
+
+/** Who a ban applies to. Every list empty (the default) means every device and user. */
+export const Scope = z
+  .strictObject({
+    /** Device ids. */
+    devices: z.array(z.string().min(1).max(64)).max(10_000).default([]),
+    /** Device tags (groups); a device matches when it has any of them. */
+    tags: z.array(z.string().min(1).max(64)).max(100).default([]),
+    /** OS user names; a detection matches when its user is one of them. */
+    users: z.array(z.string().min(1).max(256)).max(10_000).default([]),
+  })
+  .default({ devices: [], tags: [], users: [] });
+export type Scope = z.infer<typeof Scope>;
+
+/** What an admin writes: a draft. */
+export const PolicySpec = z
+  .strictObject({
+    name: ShortText,
+    tools: z.array(ToolId).min(1).max(50),
+    reason: LocalizedText,
+    defaultLocale: Locale.default('en'),
+    scope: Scope,
+    replacements: z.array(Replacement).max(20).default([]),
+    stages: z.strictObject({
+      /** Optional: without it the notice stage starts at publish. */
+      notice: StageSpec('notify').optional(),
+      enforce: StageSpec('warn'),
+      hard: StageSpec('stop').optional(),
+    }),
+    /** Reminder cadence for notices (hours), and the tighter one in the last three days before enforcement. */
+    reminders: z
+      .strictObject({ everyHours: z.number().min(1).max(24 * 30).default(24), lastDaysEveryHours: z.number().min(1).max(24).default(4) })
+      .default({ everyHours: 24, lastDaysEveryHours: 4 }),
+    /** Seconds between the warning and stopping a running copy, for the `stop` action. */
+    stopCountdownSec: z.number().int().min(10).max(3600).default(300),
+  })
+  .superRefine((p, ctx) => {
+    // Dates must be in order; compared as instants so different zones are handled.
+    const order = (['notice', 'enforce', 'hard'] as const).filter((s) => p.stages[s]);
+    let prev: { s: string; t: number } | undefined;
+    for (const s of order) {
+      const z0 = p.stages[s]!;
+      const t = zonedInstantOrNaN(z0.at, z0.timeZone);
+      if (Number.isNaN(t)) {
+        ctx.addIssue({ code: 'custom', path: ['stages', s, 'at'], message: 'not a valid date-time in that zone' });
+        continue;
+      }
+      if (prev && t <= prev.t) ctx.addIssue({ code: 'custom', path: ['stages', s, 'at'], message: `must be after the ${prev.s} date` });
+      prev = { s, t };
+    }
+  });
 export type PolicySpec = z.infer<typeof PolicySpec>;
 export type PolicySpecInput = z.input<typeof PolicySpec>;
 
-/** A stored policy: the spec plus its id, resolved effective instant (UTC) and creation time. */
-export const Policy = PolicySpec.extend({
+// Local helper so the schema does not import evaluate.ts (which imports this file's types).
+function zonedInstantOrNaN(at: string, zone: string): number {
+  if (!IANAZone.isValidZone(zone)) return NaN;
+  const dt = DateTime.fromISO(at, { zone });
+  return dt.isValid ? dt.toMillis() : NaN;
+}
+
+/** The UTC instants of a version's stages, resolved once at publish. */
+export const StageInstants = z.strictObject({
+  monitor: Timestamp,
+  notice: Timestamp,
+  enforce: Timestamp,
+  hard: Timestamp.optional(),
+});
+export type StageInstants = z.infer<typeof StageInstants>;
+
+/** A published, frozen policy version as agents receive it. */
+export const Policy = PolicySpec.safeExtend({
   id: z.string().min(1).max(64),
-  effectiveInstant: Timestamp,
-  createdAt: Timestamp,
+  version: z.number().int().positive(),
+  publishedAt: Timestamp,
+  instants: StageInstants,
 });
 export type Policy = z.infer<typeof Policy>;
 
+/** An exception in force for this device (device-wide) or one of its users. */
+export const BundleException = z.strictObject({
+  id: z.string().min(1).max(64),
+  toolId: ToolId,
+  /** Set when the exception is for one OS user; absent = the whole device. */
+  user: z.string().min(1).max(256).optional(),
+  expiresAt: Timestamp,
+});
+export type BundleException = z.infer<typeof BundleException>;
+
 export const PolicyBundle = z.strictObject({
-  /** Increases by one with every change to policies or catalog. */
+  /** Raised by one on every change of policies, catalog, tags or exceptions. */
   version: z.number().int().positive(),
   issuedAt: Timestamp,
+  /** The device this bundle was made for, and its tags (policy scope is evaluated on the agent). */
+  device: z.strictObject({ id: z.string().min(1).max(64), tags: z.array(z.string().max(64)).max(100) }),
   policies: z.array(Policy),
   catalog: z.array(Tool),
+  exceptions: z.array(BundleException),
 });
 export type PolicyBundle = z.infer<typeof PolicyBundle>;
+
+/** What travels and is stored: the bundle as exact JSON text, and the server's Ed25519 signature over those bytes. */
+export const SignedBundle = z.strictObject({
+  bundleJson: z.string().min(2).max(4 * 1024 * 1024),
+  /** base64 Ed25519 signature of bundleJson (UTF-8). */
+  signature: z.string().min(1).max(200),
+  /** SHA-256 (hex, first 16) of the public key that signed it. */
+  keyId: z.string().min(1).max(64),
+});
+export type SignedBundle = z.infer<typeof SignedBundle>;

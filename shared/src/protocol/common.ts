@@ -46,8 +46,8 @@ export const Detection = z.strictObject({
 });
 export type Detection = z.infer<typeof Detection>;
 
-/** Stage a ban is in for one tool, as evaluated from a policy at an instant. */
-export const Stage = z.enum(['none', 'notice', 'enforce']);
+/** Stage a ban is in for one tool, as evaluated from the policies at an instant (`none`: no ban applies). */
+export const Stage = z.enum(['none', 'monitor', 'notice', 'enforce', 'hard']);
 export type Stage = z.infer<typeof Stage>;
 
 /** Identity of one finding across scans and events: same tool, kind, user and place. */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { EdictError } from '../errors.js';
 import { Ack } from './messages/ack.js';
 import { ErrorMessage } from './messages/error.js';
+import { ExceptionDecision } from './messages/exception-decision.js';
 import { Heartbeat } from './messages/heartbeat.js';
 import { Hello } from './messages/hello.js';
 import { PolicyMessage } from './messages/policy.js';
@@ -13,8 +14,8 @@ import { Welcome } from './messages/welcome.js';
 
 export { PROTOCOL_VERSION } from './version.js';
 export * from './common.js';
-export { Ack, ErrorMessage, Heartbeat, Hello, PolicyMessage, Report, Welcome };
-export { DetectionEvent } from './messages/report.js';
+export { Ack, ErrorMessage, ExceptionDecision, Heartbeat, Hello, PolicyMessage, Report, Welcome };
+export { AcknowledgementEvent, DetectionEvent, EnforcementEvent, ExceptionRequestEvent, NoticeEvent, ReportEvent } from './messages/report.js';
 
 /** Messages an agent sends, by type. */
 export const AGENT_MESSAGES = { hello: Hello, report: Report, heartbeat: Heartbeat } as const;
@@ -24,6 +25,7 @@ export const SERVER_MESSAGES = {
   policy: PolicyMessage,
   ack: Ack,
   error: ErrorMessage,
+  'exception-decision': ExceptionDecision,
 } as const;
 
 export type AgentMessage = { [K in keyof typeof AGENT_MESSAGES]: z.infer<(typeof AGENT_MESSAGES)[K]> }[keyof typeof AGENT_MESSAGES];

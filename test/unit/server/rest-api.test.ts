@@ -18,7 +18,7 @@ const SPEC = {
   name: 'Claude Code ban',
   tools: ['claude-code'],
   reason: { en: 'Covert collection', 'zh-CN': '隐蔽收集' },
-  effective: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' },
+  stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' } },
   replacements: [{ toolId: 'qoder', installUrl: 'https://qoder.com' }],
 };
 
@@ -74,23 +74,28 @@ describe('enrollment', () => {
 });
 
 describe('policies', () => {
-  test('create resolves the effective instant and is listed; the bundle version moves', async () => {
+  test('a draft changes nothing for agents; publishing freezes version 1 with resolved instants and moves the bundle version', async () => {
     const v0 = (await server.api('GET', '/policies')).body.bundleVersion;
     const r = await server.api('POST', '/policies', SPEC);
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ ...SPEC, effectiveInstant: '2026-07-09T16:00:00.000Z' });
+    expect(r.body).toMatchObject({ status: 'draft', latestVersion: null, published: null, draft: { name: SPEC.name } });
+    expect((await server.api('GET', '/policies')).body.bundleVersion).toBe(v0);
+    const pub = await server.api('POST', `/policies/${r.body.id}/publish`);
+    expect(pub.status).toBe(200);
+    expect(pub.body).toMatchObject({ id: r.body.id, version: 1, instants: { enforce: '2026-07-09T16:00:00.000Z' } });
     const list = (await server.api('GET', '/policies')).body;
     expect(list.bundleVersion).toBe(v0 + 1);
-    expect(list.items.map((p: any) => p.id)).toContain(r.body.id);
-    expect((await server.api('GET', `/policies/${r.body.id}`)).body.name).toBe('Claude Code ban');
+    expect(list.items.find((p: any) => p.id === r.body.id)).toMatchObject({ status: 'published', latestVersion: 1 });
+    const shown = (await server.api('GET', `/policies/${r.body.id}`)).body;
+    expect(shown.versions.map((v: any) => v.version)).toEqual([1]);
     expect((await server.api('GET', '/audit/verify')).body.ok).toBe(true);
   });
   test('every bad field is named; nothing is created', async () => {
     const before = (await server.api('GET', '/policies')).body.items.length;
-    const r = await server.api('POST', '/policies', { ...SPEC, tools: [], effective: { at: 'tomorrow', timeZone: 'Mars/Base' }, extra: 1 });
+    const r = await server.api('POST', '/policies', { ...SPEC, tools: [], stages: { enforce: { at: 'tomorrow', timeZone: 'Mars/Base' } }, extra: 1 });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('EDICT_ERR_VALIDATION');
-    for (const field of ['tools', 'effective.at', 'effective.timeZone', 'extra']) expect(r.body.error.message).toContain(field);
+    for (const field of ['tools', 'stages.enforce.at', 'stages.enforce.timeZone', 'extra']) expect(r.body.error.message).toContain(field);
     expect((await server.api('GET', '/policies')).body.items.length).toBe(before);
   });
   test('an unknown tool or replacement → 422 UNKNOWN_TOOL', async () => {
@@ -109,5 +114,5 @@ test('unknown route → 404 NOT_FOUND; OpenAPI lists the routes with the policy 
   const doc = (await api(server.url, undefined, 'GET', '/openapi.json')).body;
   expect(doc.openapi).toBe('3.1.0');
   expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/policies', '/devices', '/enroll', '/detections', '/violations']));
-  expect(doc.paths['/policies'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['name', 'tools', 'effective']));
+  expect(doc.paths['/policies'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['name', 'tools', 'stages']));
 });

@@ -1,11 +1,14 @@
 // Policy evaluation: zoned effective instants (time zones, daylight-saving gaps) and stages.
 import { describe, expect, test } from '@jest/globals';
 import { evaluateTool, nextBoundary, stageOf, zonedToInstant } from '../../../shared/src/policy/evaluate.js';
-import type { Policy } from '../../../shared/src/policy/schema.js';
+import { PolicySpec, type Policy } from '../../../shared/src/policy/schema.js';
 
-function policy(id: string, tools: string[], effectiveInstant: string): Policy {
-  return { id, name: id, tools, reason: { en: 'r' }, replacements: [], effective: { at: '2026-07-10T00:00', timeZone: 'UTC' }, effectiveInstant, createdAt: effectiveInstant };
+/** A published policy with no notice date (notice from publish) and the given enforce instant. */
+function policy(id: string, tools: string[], enforce: string): Policy {
+  const spec = PolicySpec.parse({ name: id, tools, reason: { en: 'r' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'UTC' } } });
+  return { ...spec, id, version: 1, publishedAt: '2020-01-01T00:00:00.000Z', instants: { monitor: '2020-01-01T00:00:00.000Z', notice: '2020-01-01T00:00:00.000Z', enforce } };
 }
+const dev = (toolId: string) => ({ toolId, deviceId: 'dev_1', tags: [] as string[] });
 
 describe('zonedToInstant', () => {
   test('2026-07-10 00:00 Asia/Shanghai is 2026-07-09 16:00 UTC', () => {
@@ -31,9 +34,9 @@ describe('stages', () => {
   test('a tool no policy names is none; the strictest policy wins', () => {
     const later = policy('p2', ['claude-code', 'cursor'], '2030-01-01T00:00:00.000Z');
     const at = Date.parse('2027-01-01T00:00:00Z');
-    expect(evaluateTool([later, p], 'claude-code', at)).toMatchObject({ stage: 'enforce', policy: { id: 'p1' } });
-    expect(evaluateTool([later, p], 'cursor', at)).toMatchObject({ stage: 'notice', policy: { id: 'p2' } });
-    expect(evaluateTool([later, p], 'qoder', at)).toEqual({ stage: 'none' });
+    expect(evaluateTool([later, p], dev('claude-code'), at)).toMatchObject({ stage: 'enforce', policy: { id: 'p1' } });
+    expect(evaluateTool([later, p], dev('cursor'), at)).toMatchObject({ stage: 'notice', policy: { id: 'p2' } });
+    expect(evaluateTool([later, p], dev('qoder'), at)).toEqual({ stage: 'none', action: 'report' });
   });
   test('nextBoundary is the next future effective instant', () => {
     const later = policy('p2', ['cursor'], '2030-01-01T00:00:00.000Z');

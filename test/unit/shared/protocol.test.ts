@@ -55,13 +55,9 @@ describe('server → agent', () => {
     expect(parseServerMessage(JSON.stringify(err))).toEqual(err);
     expect(codeOf(() => parseServerMessage(JSON.stringify(hello())))).toBe('EDICT_ERR_UNKNOWN_MESSAGE_TYPE');
   });
-  test('a policy bundle with an unknown time zone is refused', () => {
-    const bundle = {
-      version: 2,
-      issuedAt: new Date().toISOString(),
-      catalog: [],
-      policies: [{ id: 'p', name: 'n', tools: ['claude-code'], reason: { en: 'r' }, replacements: [], effective: { at: '2026-07-10T00:00', timeZone: 'Mars/Olympus' }, effectiveInstant: new Date().toISOString(), createdAt: new Date().toISOString() }],
-    };
+  test('a policy message must carry a signed bundle; a bare bundle is refused', () => {
+    const bundle = { version: 2, issuedAt: new Date().toISOString(), device: { id: 'd', tags: [] }, catalog: [], policies: [], exceptions: [] };
     expect(codeOf(() => parseServerMessage(JSON.stringify({ type: 'policy', bundle })))).toBe('EDICT_ERR_INVALID_MESSAGE');
+    expect(codeOf(() => parseServerMessage(JSON.stringify({ type: 'policy', signed: { bundleJson: JSON.stringify(bundle), keyId: 'k' } })))).toBe('EDICT_ERR_INVALID_MESSAGE');
   });
 });

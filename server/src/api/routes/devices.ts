@@ -1,9 +1,12 @@
-// Devices: list, show (with live connection state), revoke (ends the live connection too).
+// Devices: list, show (with live connection state and compliance), set tags (policy scope),
+// revoke (ends the live connection too).
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { EdictError } from '../../../../shared/src/errors.js';
 import type { DeviceRow } from '../../store/devices.js';
 import { ADMINS, READERS, requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { parseInput } from '../validate.js';
 
 export function deviceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const readers = requireRole(ctx.store.tokens, READERS);
@@ -15,6 +18,18 @@ export function deviceRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const d = ctx.store.devices.get(req.params.id);
     if (!d) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${req.params.id}`);
     return view(d);
+  });
+  app.put<{ Params: { id: string } }>('/devices/:id/tags', { preHandler: admin }, async (req) => {
+    const { tags } = parseInput(z.strictObject({ tags: z.array(z.string().min(1).max(64)).max(100) }), req.body);
+    if (!ctx.store.devices.get(req.params.id)) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${req.params.id}`);
+    ctx.store.tx(() => {
+      ctx.store.devices.setTags(req.params.id, tags);
+      ctx.store.audit.append(req.caller!.actor, 'device.tags', req.params.id, { tags });
+    });
+    // Scope may now match differently: new bundles, new states.
+    ctx.policies.touch();
+    ctx.compliance.recomputeAll(new Date().toISOString(), 'device-tags');
+    return view(ctx.store.devices.get(req.params.id)!);
   });
   app.post<{ Params: { id: string } }>('/devices/:id/revoke', { preHandler: admin }, async (req) => {
     const ok = ctx.store.tx(() => {

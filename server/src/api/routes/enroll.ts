@@ -21,6 +21,7 @@ export function enrollRoutes(app: FastifyInstance, ctx: ApiContext): void {
       ctx.store.audit.append(`enrollment:${tokenId}`, 'device.enroll', deviceId, { hostname: body.hostname });
     });
     reply.code(201);
-    return { deviceId, credential, protocolVersion: PROTOCOL_VERSION, serverTime: new Date().toISOString() };
+    // The agent pins this key: from now on it accepts only policy bundles signed with it.
+    return { deviceId, credential, protocolVersion: PROTOCOL_VERSION, serverTime: new Date().toISOString(), serverPublicKey: ctx.key.publicKeyPem, keyId: ctx.key.keyId };
   });
 }

@@ -7,7 +7,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/health', async () => ({
     ok: true,
     protocolVersion: PROTOCOL_VERSION,
-    policyVersion: ctx.policies.current().version,
+    policyVersion: ctx.policies.version(),
     connectedAgents: ctx.gateway.registry.size,
   }));
 }

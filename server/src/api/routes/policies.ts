@@ -1,7 +1,10 @@
-// Policies: create (published at once and pushed to connected agents), list, show. The catalog is in tools.ts.
+// Policies: drafts are created and edited; publish freezes a numbered version (signed into every
+// device's bundle and pushed at once); preview shows the impact of a draft before publishing;
+// retire ends a policy. Listing shows each policy's draft, status and latest published version.
 import type { FastifyInstance } from 'fastify';
-import { EdictError } from '../../../../shared/src/errors.js';
 import { PolicySpec } from '../../../../shared/src/policy/schema.js';
+import { previewDraft } from '../../compliance/preview.js';
+import type { PolicyRow } from '../../store/policies.js';
 import { ADMINS, READERS, requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { parseInput } from '../validate.js';
@@ -9,16 +12,30 @@ import { parseInput } from '../validate.js';
 export function policyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const readers = requireRole(ctx.store.tokens, READERS);
   const admin = requireRole(ctx.store.tokens, ADMINS);
+  const view = (row: PolicyRow) => ({ ...row, published: ctx.policies.active().find((p) => p.id === row.id) ?? null });
+
   app.post('/policies', { preHandler: admin }, async (req, reply) => {
     const spec = parseInput(PolicySpec, req.body);
-    const policy = ctx.policies.create(spec, req.caller!.actor);
     reply.code(201);
-    return policy;
+    return view(ctx.policies.createDraft(spec, req.caller!.actor));
   });
-  app.get('/policies', { preHandler: readers }, async () => ({ items: ctx.policies.current().policies, bundleVersion: ctx.policies.current().version }));
-  app.get<{ Params: { id: string } }>('/policies/:id', { preHandler: readers }, async (req) => {
-    const p = ctx.store.policies.get(req.params.id);
-    if (!p) throw new EdictError('EDICT_ERR_NOT_FOUND', `policy ${req.params.id}`);
-    return p;
+  app.put<{ Params: { id: string } }>('/policies/:id', { preHandler: admin }, async (req) => {
+    const spec = parseInput(PolicySpec, req.body);
+    return view(ctx.policies.updateDraft(req.params.id, spec, req.caller!.actor));
   });
+  app.post<{ Params: { id: string } }>('/policies/:id/publish', { preHandler: admin }, async (req) => {
+    return ctx.policies.publish(req.params.id, req.caller!.actor);
+  });
+  app.post<{ Params: { id: string } }>('/policies/:id/retire', { preHandler: admin }, async (req) => {
+    ctx.policies.retire(req.params.id, req.caller!.actor);
+    return view(ctx.policies.require(req.params.id));
+  });
+  app.get<{ Params: { id: string } }>('/policies/:id/preview', { preHandler: readers }, async (req) => {
+    return previewDraft(ctx.store, ctx.policies, ctx.compliance, req.params.id);
+  });
+  app.get('/policies', { preHandler: readers }, async () => ({ items: ctx.store.policies.list().map(view), bundleVersion: ctx.policies.version() }));
+  app.get<{ Params: { id: string } }>('/policies/:id', { preHandler: readers }, async (req) => ({
+    ...view(ctx.policies.require(req.params.id)),
+    versions: ctx.store.policies.versions(req.params.id),
+  }));
 }

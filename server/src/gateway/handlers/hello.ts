@@ -3,6 +3,7 @@
 import { PROTOCOL_VERSION } from '../../../../shared/src/protocol/version.js';
 import type { Hello } from '../../../../shared/src/protocol/index.js';
 import { HEARTBEAT_INTERVAL_MS } from '../../../../shared/src/constants.js';
+import { decisionMessage } from '../decision.js';
 import type { Handler } from './index.js';
 
 export const handleHello: Handler<Hello> = (ctx, conn, msg) => {
@@ -27,10 +28,15 @@ export const handleHello: Handler<Hello> = (ctx, conn, msg) => {
     serverTime: new Date().toISOString(),
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
   });
-  const bundle = ctx.policies.current();
-  if (msg.policyVersion !== bundle.version) {
-    conn.send({ type: 'policy', bundle });
-    ctx.store.devices.recordPolicyVersion(conn.deviceId, bundle.version);
+  const version = ctx.policies.version();
+  if (msg.policyVersion !== version) {
+    conn.send({ type: 'policy', signed: ctx.policies.bundleFor(conn.deviceId) });
+    ctx.store.devices.recordPolicyVersion(conn.deviceId, version);
+  }
+  // Decisions on exception requests made while the device was away.
+  for (const row of ctx.store.exceptions.undeliveredDecisions(conn.deviceId)) {
+    conn.send(decisionMessage(row));
+    ctx.store.exceptions.markDecisionSent(row.id);
   }
   conn.log.info({ agentVersion: msg.agentVersion, policyVersion: msg.policyVersion }, 'agent hello');
 };

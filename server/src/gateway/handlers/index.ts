@@ -1,6 +1,8 @@
 // The one map from agent message type to its handler. Adding a message type means adding a
 // schema in shared/src/protocol/messages and a handler here; the gateway needs no change.
 import type { AgentMessage } from '../../../../shared/src/protocol/index.js';
+import type { ComplianceService } from '../../compliance/service.js';
+import type { ExceptionService } from '../../compliance/exceptions.js';
 import type { PolicyService } from '../../policy/service.js';
 import type { Store } from '../../store/index.js';
 import type { AgentConnection } from '../connection.js';
@@ -12,6 +14,8 @@ import { handleReport } from './report.js';
 export interface GatewayContext {
   store: Store;
   policies: PolicyService;
+  compliance: ComplianceService;
+  exceptions: ExceptionService;
   registry: ConnectionRegistry;
 }
 

@@ -1,26 +1,83 @@
-// report (agent → server): a batch of detection events from the agent's durable outbox. Each
-// event has a unique id made by the agent; the server stores each id once, so a batch replayed
-// after a lost ack changes nothing. The server answers with ack only after the batch is committed.
+// report (agent → server): a batch of events from the agent's durable outbox. Each event has a
+// unique id made by the agent; the server stores each id once, so a batch replayed after a lost
+// ack changes nothing. The server answers with ack only after the whole batch is committed.
+// Event types: detection (a tool found or gone), notice (a notice was shown to a user),
+// acknowledgement, exception-request (both from the employee), enforcement (a stop-action step).
 import { z } from 'zod';
-import { MAX_EVENTS_PER_REPORT } from '../../constants.js';
-import { Detection, Stage, Timestamp, Uuid } from '../common.js';
+import { MAX_EVENTS_PER_REPORT, MAX_TEXT_CHARS } from '../../constants.js';
+import { Detection, Stage, Timestamp, ToolId, Uuid } from '../common.js';
+
+const EventBase = {
+  eventId: Uuid,
+  /** When it happened, on the agent's server-corrected clock. */
+  observedAt: Timestamp,
+};
+const OsUser = z.string().min(1).max(256);
 
 export const DetectionEvent = z.strictObject({
-  eventId: Uuid,
+  ...EventBase,
   type: z.literal('detection'),
   /** `present`: the tool was found; `absent`: a detection reported before is gone. */
   state: z.enum(['present', 'absent']),
-  /** When the agent observed it, on the agent's server-corrected clock. */
-  observedAt: Timestamp,
   /** Stage the agent evaluated locally from its cached policy at observedAt. */
   stage: Stage,
   detection: Detection,
 });
 export type DetectionEvent = z.infer<typeof DetectionEvent>;
 
+export const NoticeEvent = z.strictObject({
+  ...EventBase,
+  type: z.literal('notice'),
+  toolId: ToolId,
+  user: OsUser,
+  stage: Stage,
+  /** Why it was shown. */
+  reason: z.enum(['stage-change', 'reminder', 'stop-warning', 'exception-decision']),
+  locale: z.enum(['en', 'zh-CN']),
+  /** The OS channel used, e.g. `freedesktop-dbus`; `none` when no session could be reached. */
+  channel: z.string().min(1).max(50),
+  delivered: z.boolean(),
+});
+export type NoticeEvent = z.infer<typeof NoticeEvent>;
+
+export const AcknowledgementEvent = z.strictObject({
+  ...EventBase,
+  type: z.literal('acknowledgement'),
+  toolId: ToolId,
+  user: OsUser,
+  stage: Stage,
+});
+export type AcknowledgementEvent = z.infer<typeof AcknowledgementEvent>;
+
+export const ExceptionRequestEvent = z.strictObject({
+  ...EventBase,
+  type: z.literal('exception-request'),
+  toolId: ToolId,
+  user: OsUser,
+  /** The employee's own words. */
+  reason: z.string().min(1).max(MAX_TEXT_CHARS),
+});
+export type ExceptionRequestEvent = z.infer<typeof ExceptionRequestEvent>;
+
+export const EnforcementEvent = z.strictObject({
+  ...EventBase,
+  type: z.literal('enforcement'),
+  toolId: ToolId,
+  user: OsUser,
+  pid: z.number().int().positive(),
+  /** warned: countdown shown · terminated: SIGTERM sent · killed: SIGKILL sent · exited: it ended · skipped: pid gone or reused · cancelled: countdown stopped (e.g. exception granted). */
+  step: z.enum(['warned', 'terminated', 'killed', 'exited', 'skipped', 'cancelled']),
+  /** Seconds left in the countdown, for `warned`. */
+  secondsLeft: z.number().int().nonnegative().optional(),
+});
+export type EnforcementEvent = z.infer<typeof EnforcementEvent>;
+
+export const ReportEvent = z.discriminatedUnion('type', [DetectionEvent, NoticeEvent, AcknowledgementEvent, ExceptionRequestEvent, EnforcementEvent]);
+export type ReportEvent = z.infer<typeof ReportEvent>;
+
 export const Report = z.strictObject({
   type: z.literal('report'),
   batchId: Uuid,
-  events: z.array(DetectionEvent).min(1).max(MAX_EVENTS_PER_REPORT),
+  events: z.array(ReportEvent).min(1).max(MAX_EVENTS_PER_REPORT),
 });
 export type Report = z.infer<typeof Report>;
