@@ -2,7 +2,7 @@
 // act as the employee): a dedicated test account, a private session D-Bus for it, and a minimal
 // freedesktop notification server on that bus that records every Notify call.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
@@ -114,7 +114,7 @@ export interface NotificationServer {
  * protocol itself) as `u` on `address`. It owns org.freedesktop.Notifications, answers Notify /
  * GetCapabilities / GetServerInformation, and prints each Notify call as one JSON line.
  */
-export async function startNotificationServer(u: TestUser, address: string, capabilities: string[] = ['body', 'body-markup']): Promise<NotificationServer> {
+export async function startNotificationServer(u: TestUser, address: string, capabilities: string[] = ['body', 'body-markup']): Promise<NotificationServer & { exited: Promise<void> }> {
   const dir = tempDir('edict-notify-srv-');
   chmodSync(dir, 0o755);
   const script = path.join(dir, 'notification-server.mjs');
@@ -150,7 +150,22 @@ export async function startNotificationServer(u: TestUser, address: string, capa
     if (child.exitCode !== null) throw new Error(`notification server exited ${child.exitCode}: ${err}`);
     return ready;
   }, 'notification server to own org.freedesktop.Notifications', 10_000, 20);
-  return { calls, senderUids, stop: () => child.kill('SIGTERM') };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { calls, senderUids, exited, stop: () => child.kill('SIGTERM') };
+}
+
+/** A long-running process of `u` with the given environment: stands in for the user's desktop session. */
+export function startUserSessionProcess(u: TestUser, env: Record<string, string>): ChildProcess {
+  return spawn('/bin/sleep', ['600'], { uid: u.uid, gid: u.gid, cwd: '/', env, stdio: 'ignore' });
+}
+
+/** Fails with the Debian packages to install when a D-Bus tool is missing. */
+export function requireDbusTools(): void {
+  const missing = [
+    ['dbus-daemon', 'dbus'],
+    ['gdbus', 'libglib2.0-bin'],
+  ].filter(([bin]) => !['/usr/bin', '/bin', '/usr/local/bin'].some((d) => existsSync(path.join(d, bin!))));
+  if (missing.length) throw new Error(`missing ${missing.map((m) => m[0]).join(', ')}: apt-get install ${missing.map((m) => m[1]).join(' ')}`);
 }
 
 /** The notification server's source, run by a separate `node` as the test user (written to a temp file). */
