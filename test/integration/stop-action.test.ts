@@ -38,8 +38,9 @@ async function running(p: NamedProcess): Promise<void> {
   await waitFor(() => {
     try {
       return process.kill(p.child.pid!, 0);
-    } catch {
-      return false;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false; // not there (yet)
+      throw err;
     }
   }, `${p.exe} to run`);
 }
