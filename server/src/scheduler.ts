@@ -26,11 +26,32 @@ export class BoundaryScheduler {
   ) {}
 
   start(): void {
-    const caught = this.exceptions.expireOverdue();
-    const changed = this.compliance.recomputeAll(new Date().toISOString(), 'server-start');
-    if (caught || changed) this.log.info({ expired: caught, changed }, 'caught up on boundaries missed while stopped');
+    const now = new Date();
+    // Boundaries that passed while the server was stopped are applied at their own instants, so
+    // the timeline says when a device became violating, not when the server came back.
+    const since = this.store.policies.meta('boundaries_processed_until');
+    let missed = 0;
+    if (since) {
+      const instants = new Set<string>();
+      for (const p of this.policies.active()) {
+        for (const [stage, iso] of Object.entries(p.instants)) if (stage !== 'monitor' && iso && iso > since && iso <= now.toISOString()) instants.add(iso);
+      }
+      for (const iso of [...instants].sort()) missed += this.compliance.recomputeAll(iso, 'stage-boundary');
+    }
+    const expired = this.exceptions.expireOverdue(now);
+    const changed = this.compliance.recomputeAll(now.toISOString(), 'server-start');
+    this.markProcessed(now.getTime());
+    if (missed || expired || changed) this.log.info({ missed, expired, changed }, 'caught up on boundaries missed while stopped');
     this.rebuild();
     this.policies.on('changed', () => this.rebuild());
+    // A heartbeat for the catch-up marker, so a crash loses at most a minute of "processed".
+    this.tick = cron.schedule('0 * * * * *', () => this.markProcessed(Date.now()), { name: 'boundary-watermark' });
+  }
+
+  private tick?: ScheduledTask;
+
+  private markProcessed(ms: number): void {
+    this.store.policies.setMeta('boundaries_processed_until', new Date(ms).toISOString());
   }
 
   /** Re-creates the cron tasks for every future boundary (cheap; idempotent when nothing moved). */
@@ -69,6 +90,7 @@ export class BoundaryScheduler {
       for (const e of entries.filter((x) => x.kind === 'expiry')) this.exceptions.expire(e.id);
       if (entries.some((x) => x.kind === 'stage')) {
         const changed = this.compliance.recomputeAll(atIso, 'stage-boundary');
+        this.markProcessed(t);
         this.log.info({ at: atIso, boundaries: entries.map((e) => e.id), changed }, 'stage boundary reached');
         this.policies.touch();
       }
@@ -84,5 +106,6 @@ export class BoundaryScheduler {
 
   stop(): void {
     this.stopTasks();
+    void this.tick?.destroy();
   }
 }

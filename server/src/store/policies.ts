@@ -35,6 +35,14 @@ export class PolicyStore {
     return this.bundleVersion();
   }
 
+  meta(key: string): string | undefined {
+    return this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
   /** Raises the bundle version (any change agents must hear about: policies, catalog, tags, exceptions, stage boundaries). */
   touchBundle(): number {
     return this.bumpBundleVersion();

@@ -1,0 +1,172 @@
+// Time, for real agents. (1) An agent cut off from the server before a ban's effective instant
+// switches to `enforce` on its own at that instant, and after it reconnects the server's record
+// says the same. (2) The agent's wall clock moved a year forward and a year back (libfaketime
+// from Debian, LD_PRELOADed into the agent process) changes nothing it reports.
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { agentJson, CLEAN_PATH, enrollAgent, runAgent, stopChild, type AgentProcess, type AgentSetup } from '../helpers/agent.js';
+import { AGENT_CLI } from '../helpers/paths.js';
+import { spawnNamedSleeper, type NamedProcess } from '../helpers/processes.js';
+import { api, freePort, publishPolicy, spawnServerProcess, type ServerProcess } from '../helpers/server.js';
+import { zoned, zonedMs } from '../helpers/time.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+const running: { stop: () => Promise<void> }[] = [];
+const sleepers: NamedProcess[] = [];
+afterAll(async () => {
+  for (const s of sleepers) s.kill();
+  for (const r of running.reverse()) await r.stop();
+  cleanupTempDirs();
+});
+
+async function startServer(dataDir: string, port: number): Promise<ServerProcess> {
+  const s = await spawnServerProcess(dataDir, port);
+  running.push({ stop: () => stopChild(s.child) });
+  return s;
+}
+
+function outboxEvents(setup: AgentSetup): any[] {
+  const dir = path.join(setup.stateDir, 'outbox');
+  return execFileSync('sh', ['-c', `cat "${dir}"/*.json 2>/dev/null || true`], { encoding: 'utf8' })
+    .split(/\n(?=\{)/)
+    .filter((s) => s.trim())
+    .flatMap((s) => JSON.parse(s).events);
+}
+
+const BAN = { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Covert collection' }, replacements: [{ toolId: 'qoder' }] };
+
+test('an agent offline across the effective instant flips on time, and the server agrees after reconnect', async () => {
+  const dataDir = tempDir('edict-server-');
+  const port = await freePort();
+  let server = await startServer(dataDir, port);
+  const token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+  const setup = await enrollAgent(server.url, token);
+  sleepers.push(spawnNamedSleeper('claude'));
+  const agent = runAgent(setup);
+  running.push(agent);
+  await waitFor(async () => (await agentJson(setup, 'status')).connection.state === 'connected', 'agent connected');
+  const deviceId = (await agentJson(setup, 'status')).deviceId;
+
+  const enforceMs = zonedMs(Date.now() + 8000);
+  await publishPolicy({ api: (m, p, b) => api(server.url, token, m, p, b) }, { ...BAN, stages: { enforce: zoned(Date.now() + 8000) } });
+  await waitFor(async () => {
+    const s = await agentJson(setup, 'status');
+    return s.policy?.bans.length === 1 && s.detections.some((d: any) => d.kind === 'running' && d.stage === 'notice') && s.outbox.pendingEvents === 0;
+  }, 'agent holds the ban in the notice stage, reported');
+
+  await stopChild(server.child, 'SIGKILL');
+  await waitFor(async () => (await agentJson(setup, 'status')).connection.state !== 'connected', 'agent notices the server is gone');
+  expect(Date.now()).toBeLessThan(enforceMs); // cut off before the instant
+
+  // Past the instant, still offline: the agent switched by itself and queued the change.
+  const flipped = await waitFor(() => outboxEvents(setup).find((e) => e.type === 'detection' && e.stage === 'enforce' && e.detection.kind === 'running'), 'local switch to enforce', 20_000);
+  expect(Math.abs(Date.parse(flipped.observedAt) - enforceMs)).toBeLessThan(1500);
+  expect((await agentJson(setup, 'status')).policy.bans[0].stage).toBe('enforce');
+
+  server = await startServer(dataDir, port);
+  await waitFor(async () => (await agentJson(setup, 'status')).outbox.pendingEvents === 0, 'outbox drained after reconnect', 30_000);
+  const compliance = (await api(server.url, token, 'GET', '/compliance?toolId=claude-code')).body.items.find((i: any) => i.deviceId === deviceId);
+  expect(compliance.state).toBe('violating');
+  const tl = (await api(server.url, token, 'GET', `/devices/${deviceId}/timeline?toolId=claude-code`)).body.items;
+  const toViolating = tl.find((t: any) => t.kind === 'state' && t.toState === 'violating');
+  expect(toViolating.at).toBe(new Date(enforceMs).toISOString()); // at the instant, not when the server came back
+  const events = (await api(server.url, token, 'GET', `/detections?deviceId=${deviceId}&toolId=claude-code&stage=enforce`)).body.items;
+  expect(events.some((e: any) => e.eventId === flipped.eventId && e.agentStage === 'enforce')).toBe(true);
+}, 120_000);
+
+describe('a moved clock moves nothing', () => {
+  const faketime = (() => {
+    try {
+      return execFileSync('sh', ['-c', 'command -v faketime'], { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  })();
+
+  test('a year forward and a year back, online and offline: same stages, same reports', async () => {
+    if (!faketime) throw new Error('faketime is not installed (Debian package "faketime"; .ci/run installs it)');
+    const dataDir = tempDir('edict-server-');
+    const port = await freePort();
+    let server = await startServer(dataDir, port);
+    const token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+    const setup = await enrollAgent(server.url, token);
+    // In notice now; a year on it would be enforced, a year back it would not be published yet.
+    await publishPolicy({ api: (m, p, b) => api(server.url, token, m, p, b) }, { ...BAN, stages: { enforce: zoned(Date.now() + 200 * 86400_000) } });
+    sleepers.push(spawnNamedSleeper('claude'));
+
+    const run = (shift?: string): AgentProcess => {
+      const a = shift ? runAgentUnder(setup, faketime, shift) : runAgent(setup);
+      running.push(a);
+      return a;
+    };
+    const statusUnder = async (shift?: string) => {
+      if (!shift) return agentJson(setup, 'status');
+      const { stdout } = await promisify(execFile)(faketime, ['-f', shift, process.execPath, AGENT_CLI, '--state-dir', setup.stateDir, '--config', setup.configFile, 'status', '--json'], {
+        env: { ...process.env, PATH: CLEAN_PATH },
+      });
+      return JSON.parse(stdout);
+    };
+    const stagesOf = (s: any) => ({ ban: s.policy.bans[0].stage, detections: [...new Set(s.detections.filter((d: any) => d.kind === 'running').map((d: any) => d.stage))] });
+
+    let agent = run();
+    await waitFor(async () => {
+      const s = await agentJson(setup, 'status');
+      return s.connection.state === 'connected' && s.detections.some((d: any) => d.kind === 'running') && s.outbox.pendingEvents === 0;
+    }, 'baseline agent connected and reported');
+    const baseline = stagesOf(await agentJson(setup, 'status'));
+    expect(baseline).toEqual({ ban: 'notice', detections: ['notice'] });
+    await agent.stop();
+
+    for (const shift of ['+365d', '-365d']) {
+      // Online: the agent re-measures server time on connect.
+      agent = run(shift);
+      await waitFor(async () => (await statusUnder(shift)).connection.state === 'connected', `agent (${shift}) connected`);
+      await new Promise((r) => setTimeout(r, 2500)); // a couple of process polls
+      const s = await statusUnder(shift);
+      expect(stagesOf(s)).toEqual(baseline);
+      expect(Math.abs(Date.parse(s.clock.serverNow) - Date.now())).toBeLessThan(5000);
+      await agent.stop();
+    }
+
+    // Offline, clock moved: the anchor from this boot still gives server time.
+    await stopChild(server.child);
+    for (const shift of ['+365d', '-365d']) {
+      agent = run(shift);
+      await new Promise((r) => setTimeout(r, 2500));
+      const s = await statusUnder(shift);
+      expect(s.connection.state).not.toBe('connected');
+      expect(s.clock.anchored).toBe(true);
+      expect(stagesOf(s)).toEqual(baseline);
+      await agent.stop();
+    }
+    // Nothing the agent queued or sent claims another stage or a shifted time.
+    server = await startServer(dataDir, port);
+    agent = run();
+    await waitFor(async () => (await agentJson(setup, 'status')).outbox.pendingEvents === 0, 'drained');
+    const sent = readFileSync(path.join(setup.stateDir, 'sent.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).message);
+    const detections = sent.filter((m) => m.type === 'report').flatMap((m) => m.events).filter((e: any) => e.type === 'detection');
+    expect(detections.length).toBeGreaterThan(0);
+    for (const e of detections) {
+      expect(['none', 'notice']).toContain(e.stage);
+      expect(Math.abs(Date.parse(e.observedAt) - Date.now())).toBeLessThan(10 * 60_000);
+    }
+    const deviceId = (await agentJson(setup, 'status')).deviceId;
+    const states = (await api(server.url, token, 'GET', `/devices/${deviceId}/timeline?toolId=claude-code`)).body.items.filter((t: any) => t.kind === 'state').map((t: any) => t.toState);
+    expect(states).toEqual(['noticed']);
+  }, 120_000);
+});
+
+function runAgentUnder(setup: AgentSetup, faketime: string, shift: string): AgentProcess {
+  const child = spawn(faketime, ['-f', shift, process.execPath, AGENT_CLI, '--state-dir', setup.stateDir, '--config', setup.configFile, 'run'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PATH: CLEAN_PATH },
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  return { child, output: () => out, stop: () => stopChild(child) };
+}
