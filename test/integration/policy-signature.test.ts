@@ -1,0 +1,110 @@
+// Signed policy bundles, against a real agent. The agent pins the server's key at enrollment and
+// refuses a bundle edited on disk, a forged policy message (another key), an altered one (bytes
+// changed under a genuine signature) and a replayed older version — keeping the policy in force
+// each time and saying why in `status`.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer } from 'ws';
+import { signBundle } from '../../shared/src/policy/signing.js';
+import { agentJson, enrollAgent, runAgent, type AgentProcess, type AgentSetup } from '../helpers/agent.js';
+import { publishPolicy, startTestServer, type TestServer } from '../helpers/server.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+import { waitFor } from '../helpers/wait.js';
+
+let server: TestServer;
+let setup: AgentSetup;
+let agent: AgentProcess | undefined;
+const BAN = (name: string) => ({ name, tools: ['claude-code'], reason: { en: 'r' }, stages: { enforce: { at: '2030-01-01T00:00', timeZone: 'UTC' } } });
+const files = () => ({ current: path.join(setup.stateDir, 'policy.json'), previous: path.join(setup.stateDir, 'policy.prev.json'), enrollment: path.join(setup.stateDir, 'enrollment.json') });
+
+beforeAll(async () => {
+  server = await startTestServer();
+  setup = await enrollAgent(server.url, server.adminToken);
+  agent = runAgent(setup);
+  await publishPolicy(server, BAN('first'));
+  await waitFor(async () => (await agentJson(setup, 'status')).policy?.bans.length === 1, 'first policy');
+  await publishPolicy(server, BAN('second'));
+  await waitFor(async () => (await agentJson(setup, 'status')).policy?.bans.length === 2, 'second policy');
+  await agent.stop();
+  agent = undefined;
+});
+afterAll(async () => {
+  await agent?.stop();
+  await server?.close();
+  cleanupTempDirs();
+});
+
+function pointAgentAt(url: string): void {
+  const e = JSON.parse(readFileSync(files().enrollment, 'utf8'));
+  writeFileSync(files().enrollment, JSON.stringify({ ...e, serverUrl: url }));
+}
+
+test('a bundle edited on disk is refused; the previous good one stays in force', async () => {
+  const good = readFileSync(files().current, 'utf8');
+  const signed = JSON.parse(good);
+  const held = JSON.parse(signed.bundleJson);
+  // Someone moves the ban's date a year out, keeping the signature.
+  writeFileSync(files().current, JSON.stringify({ ...signed, bundleJson: signed.bundleJson.replace('2030-01-01', '2031-01-01') }));
+  try {
+    const s = await agentJson(setup, 'status');
+    expect(s.policyRefusals.map((r: any) => r.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/altered or forged/)]));
+    expect(s.policy.version).toBeLessThan(held.version); // the previous bundle (policy.prev.json)
+    expect(s.policy.bans.map((b: any) => b.name)).toEqual(['first']);
+    // An unsigned file is refused the same way.
+    writeFileSync(files().current, signed.bundleJson);
+    expect((await agentJson(setup, 'status')).policyRefusals.map((r: any) => r.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/not a signed policy bundle/)]));
+  } finally {
+    writeFileSync(files().current, good);
+  }
+  expect((await agentJson(setup, 'status')).policy.version).toBe(held.version);
+});
+
+test('forged, altered and replayed older policy messages are refused; the policy in force stays', async () => {
+  const current = JSON.parse(readFileSync(files().current, 'utf8'));
+  const older = JSON.parse(readFileSync(files().previous, 'utf8'));
+  const held = JSON.parse(current.bundleJson);
+  const rogueKey = generateKeyPairSync('ed25519');
+  const forged = signBundle({ ...held, version: held.version + 5, policies: [] }, rogueKey.privateKey, rogueKey.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+  const altered = { ...current, bundleJson: JSON.stringify({ ...held, version: held.version + 1, policies: [] }) };
+  const rogueForgedKeyId = { ...forged, keyId: current.keyId }; // claims the real key id, still a wrong signature
+
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((r) => wss.once('listening', r));
+  const sentAll = new Promise<void>((resolve) => {
+    wss.on('connection', (ws) => {
+      ws.once('message', () => {
+        ws.send(JSON.stringify({ type: 'welcome', protocolVersion: 1, deviceId: held.device.id, serverTime: new Date().toISOString(), heartbeatIntervalMs: 30000 }));
+        for (const signed of [forged, rogueForgedKeyId, altered, older]) ws.send(JSON.stringify({ type: 'policy', signed }));
+        resolve();
+      });
+    });
+  });
+  pointAgentAt(`http://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+  agent = runAgent(setup);
+  try {
+    await sentAll;
+    const s = await waitFor(async () => {
+      const st = await agentJson(setup, 'status');
+      return st.policyRefusals.length >= 4 ? st : undefined;
+    }, 'four refusals');
+    const reasons = s.policyRefusals.map((r: any) => r.reason);
+    expect(reasons).toEqual([
+      expect.stringMatching(/unknown key/),
+      expect.stringMatching(/altered or forged/),
+      expect.stringMatching(/altered or forged/),
+      expect.stringMatching(new RegExp(`version ${held.version - 1} is older than the held version ${held.version}`)),
+    ]);
+    expect(s.policy.version).toBe(held.version);
+    expect(s.policy.bans.map((b: any) => b.name)).toEqual(['first', 'second']);
+    expect(readFileSync(files().current, 'utf8')).toBe(JSON.stringify(current, null, 2) + '\n');
+    expect(agent.output()).toMatch(/policy bundle refused/);
+  } finally {
+    await agent.stop();
+    agent = undefined;
+    wss.close();
+    pointAgentAt(server.url);
+  }
+});
