@@ -71,6 +71,17 @@ et.command('revoke <id>').action(async (id: string) => {
 const dev = program.command('devices').description('enrolled devices');
 dev.command('list').action(async () => print(await api().request('GET', '/devices'), ['id', 'hostname', 'platform', 'connected', 'lastSeenAt', 'policyVersion', 'revokedAt']));
 dev.command('show <id>').action(async (id: string) => print(await api().request('GET', `/devices/${encodeURIComponent(id)}`)));
+dev
+  .command('tags <id> [tags...]')
+  .description("set a device's tags (policy scope); no tags clears them")
+  .action(async (id: string, tags: string[]) => print(await api().request('PUT', `/devices/${encodeURIComponent(id)}/tags`, { tags })));
+dev
+  .command('timeline <id>')
+  .description("a device's timeline: state changes with their causes, notices, acknowledgements, exceptions")
+  .option('--tool <id>')
+  .action(async (id: string, o: { tool?: string }) =>
+    print(await api().request('GET', `/devices/${encodeURIComponent(id)}/timeline${o.tool ? `?toolId=${encodeURIComponent(o.tool)}` : ''}`), ['at', 'toolId', 'kind', 'fromState', 'toState', 'cause']),
+  );
 dev.command('revoke <id>').action(async (id: string) => print(await api().request('POST', `/devices/${encodeURIComponent(id)}/revoke`)));
 
 const DET_COLUMNS = ['observedAt', 'hostname', 'toolId', 'kind', 'user', 'state', 'stage', 'confidence', 'evidence.path'];
@@ -121,23 +132,87 @@ tools
   .description('remove a custom tool (a built-in of the same id comes back)')
   .action(async (id: string) => print(await api().request('DELETE', `/tools/${encodeURIComponent(id)}`)));
 
-const pol = program.command('policies').description('ban policies');
+function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new EdictError('EDICT_ERR_VALIDATION', `${file}: ${(err as Error).message}`);
+  }
+}
+const enc = encodeURIComponent;
+
+const pol = program.command('policies').description('ban policies: drafts, publishing, impact preview');
 pol
   .command('create')
-  .requiredOption('--file <file>', 'JSON policy spec (see docs/protocol.md and /api/v1/openapi.json)')
-  .action(async (o: { file: string }) => {
-    let spec: unknown;
-    try {
-      spec = JSON.parse(readFileSync(o.file, 'utf8'));
-    } catch (err) {
-      throw new EdictError('EDICT_ERR_VALIDATION', `${o.file}: ${(err as Error).message}`);
-    }
-    print(await api().request('POST', '/policies', spec));
+  .description('create a draft from a JSON spec (agents see nothing until it is published)')
+  .requiredOption('--file <file>', 'JSON policy spec (see README and /api/v1/openapi.json)')
+  .option('--publish', 'publish it at once')
+  .action(async (o: { file: string; publish?: boolean }) => {
+    const draft = await api().request<{ id: string }>('POST', '/policies', readJsonFile(o.file));
+    print(o.publish ? await api().request('POST', `/policies/${enc(draft.id)}/publish`) : draft);
   });
-pol.command('list').action(async () => print(await api().request('GET', '/policies'), ['id', 'name', 'tools', 'effective.at', 'effective.timeZone', 'effectiveInstant']));
-pol.command('show <id>').action(async (id: string) => print(await api().request('GET', `/policies/${encodeURIComponent(id)}`)));
+pol
+  .command('edit <id>')
+  .description("replace a policy's draft from a JSON spec")
+  .requiredOption('--file <file>', 'JSON policy spec')
+  .action(async (id: string, o: { file: string }) => print(await api().request('PUT', `/policies/${enc(id)}`, readJsonFile(o.file))));
+pol.command('publish <id>').description('freeze the draft as the next version and push it to agents').action(async (id: string) => print(await api().request('POST', `/policies/${enc(id)}/publish`)));
+pol.command('retire <id>').description('end a policy').action(async (id: string) => print(await api().request('POST', `/policies/${enc(id)}/retire`)));
+pol
+  .command('preview <id>')
+  .description('which devices and users the draft would notice or put in violation, now and at each stage date')
+  .action(async (id: string) => {
+    const r = await api().request<{ points: { label: string; at: string; devices: Row[]; counts: Record<string, number> }[] }>('GET', `/policies/${enc(id)}/preview`);
+    if (program.opts<{ json?: boolean }>().json) return print(r);
+    for (const p of r.points) {
+      process.stdout.write(`${p.label} (${p.at}): ${Object.entries(p.counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'no devices affected'}\n`);
+      print({ items: p.devices }, ['hostname', 'deviceId', 'toolId', 'users', 'state']);
+    }
+  });
+pol.command('list').action(async () => print(await api().request('GET', '/policies'), ['id', 'name', 'status', 'latestVersion', 'draft.tools', 'draft.stages.enforce.at', 'draft.stages.enforce.timeZone']));
+pol.command('show <id>').action(async (id: string) => print(await api().request('GET', `/policies/${enc(id)}`)));
 
-program.command('tools').description('the tool catalog').action(async () => print(await api().request('GET', '/tools'), ['id', 'displayName', 'vendor', 'category']));
+const exc = program.command('exceptions').description('exceptions to bans, for a device or one of its users');
+exc
+  .command('list')
+  .option('--device <id>')
+  .option('--status <status>', 'requested|granted|denied|revoked|expired')
+  .action(async (o: { device?: string; status?: string }) => {
+    const q = new URLSearchParams({ ...(o.device ? { deviceId: o.device } : {}), ...(o.status ? { status: o.status } : {}) }).toString();
+    print(await api().request('GET', `/exceptions${q ? `?${q}` : ''}`), ['id', 'deviceId', 'toolId', 'user', 'status', 'expiresAt', 'reason']);
+  });
+exc
+  .command('grant')
+  .requiredOption('--device <id>')
+  .requiredOption('--tool <id>')
+  .requiredOption('--reason <text>')
+  .requiredOption('--expires <iso>', 'end of the exception, e.g. 2026-12-31T00:00:00Z')
+  .option('--user <name>', 'only this OS user on the device')
+  .action(async (o: { device: string; tool: string; reason: string; expires: string; user?: string }) =>
+    print(await api().request('POST', '/exceptions', { deviceId: o.device, toolId: o.tool, reason: o.reason, expiresAt: new Date(o.expires).toISOString(), ...(o.user ? { user: o.user } : {}) })),
+  );
+exc
+  .command('approve <id>')
+  .requiredOption('--expires <iso>')
+  .option('--note <text>')
+  .action(async (id: string, o: { expires: string; note?: string }) =>
+    print(await api().request('POST', `/exceptions/${enc(id)}/approve`, { expiresAt: new Date(o.expires).toISOString(), ...(o.note ? { note: o.note } : {}) })),
+  );
+exc
+  .command('deny <id>')
+  .option('--note <text>')
+  .action(async (id: string, o: { note?: string }) => print(await api().request('POST', `/exceptions/${enc(id)}/deny`, o.note ? { note: o.note } : {})));
+exc.command('revoke <id>').action(async (id: string) => print(await api().request('POST', `/exceptions/${enc(id)}/revoke`)));
+
+program
+  .command('compliance')
+  .description('state of every device x banned tool, now or as of a past date')
+  .option('--as-of <iso>', 'e.g. 2026-07-10T00:00:00+08:00')
+  .option('--tool <id>')
+  .action(async (o: { asOf?: string; tool?: string }) => {
+    const q = new URLSearchParams({ ...(o.asOf ? { asOf: new Date(o.asOf).toISOString() } : {}), ...(o.tool ? { toolId: o.tool } : {}) }).toString();
+    print(await api().request('GET', `/compliance${q ? `?${q}` : ''}`), ['hostname', 'deviceId', 'toolId', 'state']);
+  });
 
 const audit = program.command('audit').description('the audit log');
 audit.command('list').action(async () => print(await api().request('GET', '/audit'), ['seq', 'at', 'actor', 'action', 'subject']));

@@ -1,6 +1,6 @@
 // A small typed client for the REST admin API, used by edictctl (and handy in tests).
 import { API_PREFIX } from '../../../shared/src/constants.js';
-import { EdictError, isErrorCode } from '../../../shared/src/errors.js';
+import { EdictError, ERRORS, isErrorCode } from '../../../shared/src/errors.js';
 
 export class ApiClient {
   constructor(
@@ -33,7 +33,11 @@ export class ApiClient {
     }
     if (!res.ok) {
       const e = (data as { error?: { code?: string; message?: string } })?.error;
-      throw new EdictError(e?.code && isErrorCode(e.code) ? e.code : 'EDICT_ERR_INTERNAL', e?.message ?? `HTTP ${res.status}`);
+      const code = e?.code && isErrorCode(e.code) ? e.code : 'EDICT_ERR_INTERNAL';
+      // The server's message already starts with the catalogue text; keep only the detail after it.
+      const base = ERRORS[code].message;
+      const detail = e?.message === base ? undefined : e?.message?.startsWith(`${base}: `) ? e.message.slice(base.length + 2) : (e?.message ?? `HTTP ${res.status}`);
+      throw new EdictError(code, detail);
     }
     return data as T;
   }
