@@ -4,7 +4,7 @@
 // server, is cached on disk and evaluated locally on server-corrected time, so stages flip on time
 // while offline. Everything it knows is in readable files in its state folder.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import si from 'systeminformation';
@@ -26,7 +26,10 @@ import {
 import { EDICT_VERSION } from '../../shared/src/version.js';
 import { AgentClock } from './clock.js';
 import type { AgentConfig } from './config.js';
-import { ACK_TIMEOUT_MS, STATE_DIR_MODE } from './constants.js';
+import { ACK_TIMEOUT_MS, EMPLOYEE_TICK_MS, STATE_DIR_MODE } from './constants.js';
+import { EmployeeExperience } from './employee.js';
+import { pickNotifier, type Notifier } from './notifier/index.js';
+import { currentPlatform } from './platform/index.js';
 import { AgentClient, agentSocketUrl } from './connection/client.js';
 import type { Logger } from './log.js';
 import type { StatePaths } from './paths.js';
@@ -56,6 +59,8 @@ export interface AgentOptions {
   log: Logger;
   /** Local clock (tests inject a moved clock). */
   localNow?: () => number;
+  /** The OS notification channel (default: this platform's). */
+  notifier?: Notifier;
 }
 
 export class EdictAgent {
@@ -71,9 +76,13 @@ export class EdictAgent {
   private inFlight?: { batchId: string; timer: NodeJS.Timeout };
   private scanning = Promise.resolve();
   private readonly startedAt = Date.now();
+  private readonly employee: EmployeeExperience;
+  private employeeTimer?: NodeJS.Timeout;
 
   constructor(private readonly o: AgentOptions) {
     mkdirSync(o.paths.dir, { recursive: true, mode: STATE_DIR_MODE });
+    // o+x (never o+r): employees reach the request spool and the readable files, cannot list the folder.
+    chmodSync(o.paths.dir, STATE_DIR_MODE);
     this.outbox = new Outbox(o.paths.outbox, o.log);
     this.sentLog = new SentLog(o.paths.sentLog);
     this.clock = new AgentClock(loadClock(o.paths.clock, o.log), o.localNow);
@@ -86,6 +95,16 @@ export class EdictAgent {
     this.client.on('message', (m) => this.onMessage(m));
     this.client.on('close', ({ code, reason }) => this.onDisconnect(code === 1000 ? null : `closed ${code}${reason ? ' ' + reason : ''}`));
     this.client.on('refused', ({ status, code }) => this.onDisconnect(`refused ${status}${code ? ' ' + code : ''}`));
+    this.employee = new EmployeeExperience(
+      {
+        bundle: () => this.bundle,
+        known: () => Object.values(this.known),
+        verdict: (toolId, user, atMs) => this.verdict(toolId, user, atMs),
+        now: () => this.clock.now(),
+        queue: (events) => this.queueEvents(events),
+      },
+      { stateDir: o.paths.dir, ledgerFile: o.paths.notices, notifier: o.notifier ?? pickNotifier(), platform: currentPlatform(), log: o.log },
+    );
   }
 
   private get catalog() {
@@ -109,12 +128,16 @@ export class EdictAgent {
     this.tasks.push(cron.schedule(processSchedule, () => void this.runScan(['process']), { noOverlap: true, name: 'process-poll' }));
     this.tasks.push(cron.schedule(inventorySchedule, () => void this.runScan(['inventory']), { noOverlap: true, name: 'inventory' }));
     this.scheduleBoundary();
+    this.employeeTimer = setInterval(() => void this.employee.tick(), EMPLOYEE_TICK_MS);
+    this.employeeTimer.unref();
     await this.runScan(['inventory', 'process']);
   }
 
   async stop(): Promise<void> {
     for (const t of this.tasks) await t.stop();
     clearTimeout(this.boundaryTimer);
+    clearInterval(this.employeeTimer);
+    this.employee.stop();
     if (this.inFlight) clearTimeout(this.inFlight.timer);
     await this.scanning;
     this.client.stop();
@@ -132,6 +155,7 @@ export class EdictAgent {
       this.apply(result.detections, kinds);
       this.writeStatus();
       this.flush();
+      await this.employee.tick();
     });
     return this.scanning;
   }
@@ -171,6 +195,7 @@ export class EdictAgent {
     }
     this.commit(events);
     this.flush();
+    void this.employee.tick();
   }
 
   /** Outbox first, then the known-detections file: a crash between the two resends, never loses. */
@@ -283,11 +308,8 @@ export class EdictAgent {
   /** The server's answer to an exception request; a granted one also arrives in the next bundle. */
   private onDecision(msg: ExceptionDecision): void {
     this.o.log.info({ requestId: msg.requestId, toolId: msg.toolId, granted: msg.granted }, 'exception request decided');
-    this.emitDecision?.(msg);
+    void this.employee.decision(msg);
   }
-
-  /** Hook for the notices layer (employee-facing decision notice). */
-  emitDecision?: (msg: ExceptionDecision) => void;
 
   /** Queues employee-originated events (acknowledgements, exception requests, notices, enforcement steps). */
   queueEvents(events: ReportEvent[]): void {

@@ -15,6 +15,7 @@ import { defaultStateDir, statePaths } from './paths.js';
 import { buildScanContext, scan } from './scanner.js';
 import { loadVerifiedPolicy } from './state/agent-state.js';
 import { loadEnrollment } from './state/enrollment.js';
+import { writeRequest } from './requests/spool.js';
 import { readStatus, renderStatus } from './status.js';
 
 const EXIT_CONFIG = 78;
@@ -88,6 +89,34 @@ program
       process.stdout.write(`${d.toolId}\t${d.kind}\t${d.user}\t${d.evidence.version ?? '-'}\t${d.evidence.path ?? '-'}\t(${d.evidence.signature}, confidence ${d.confidence})\n`);
     }
     for (const e of result.errors) process.stdout.write(`warning: collector ${e.collector} failed: ${e.message}\n`);
+  });
+
+/** Employee requests: any failure is one clear line with a stable code. */
+function handOver(write: () => unknown): void {
+  try {
+    write();
+  } catch (err) {
+    throw new EdictError('EDICT_ERR_REQUEST_REFUSED', (err as Error).message);
+  }
+}
+
+program
+  .command('ack <tool>')
+  .description('acknowledge the notice about a banned tool (tells your IT department you have read it)')
+  .action((tool: string) => {
+    const { paths } = context();
+    handOver(() => writeRequest(paths.dir, { kind: 'ack', toolId: tool }));
+    process.stdout.write(`Acknowledged the notice about ${tool}. The agent sends it to your IT department within a few seconds.\n`);
+  });
+
+program
+  .command('request-exception <tool>')
+  .description('ask your IT department for an exception to the ban of a tool')
+  .requiredOption('--reason <text>', 'why you need it (your words are sent as written)')
+  .action((tool: string, o: { reason: string }) => {
+    const { paths } = context();
+    handOver(() => writeRequest(paths.dir, { kind: 'exception-request', toolId: tool, reason: o.reason }));
+    process.stdout.write(`Exception request for ${tool} recorded. The agent sends it to your IT department; you will get a notice with the decision.\n`);
   });
 
 program

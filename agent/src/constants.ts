@@ -2,8 +2,14 @@
 
 /** Files holding the device credential or user names are readable by the agent's user only. */
 export const PRIVATE_FILE_MODE = 0o600;
-/** State folder: the agent's user only (it holds the credential and the outbox). */
-export const STATE_DIR_MODE = 0o700;
+/** State folder: others may traverse (o+x) to reach the request spool and the readable files, never list it. */
+export const STATE_DIR_MODE = 0o711;
+/** Private sub-folders (the outbox): the agent's user only. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** Files the employee may read to see what the agent knows and sent (no secrets in them). */
+export const READABLE_FILE_MODE = 0o644;
+/** How often the agent looks at employee requests and due notices, besides right after each scan. */
+export const EMPLOYEE_TICK_MS = 5_000;
 /** Sent-message log rotates past this size, keeping one previous file: enough for weeks of reports. */
 export const SENT_LOG_MAX_BYTES = 2 * 1024 * 1024;
 /** How many sent messages `status` shows by default. */

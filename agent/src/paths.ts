@@ -1,12 +1,17 @@
 // Where the agent keeps its state. One folder holds everything the agent knows and has sent, in
 // readable files: enrollment, policy cache, outbox, sent-message log, status. As a service (root)
 // it is /var/lib/edict-agent; for a normal user ~/.local/state/edict-agent. --state-dir overrides.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+export const SYSTEM_STATE_DIR = '/var/lib/edict-agent';
+
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.EDICT_AGENT_STATE_DIR) return path.resolve(env.EDICT_AGENT_STATE_DIR);
-  if (process.getuid?.() === 0 && process.platform !== 'win32') return '/var/lib/edict-agent';
+  if (process.platform !== 'win32' && process.getuid?.() === 0) return SYSTEM_STATE_DIR;
+  // An employee running `status`, `ack` or `request-exception` talks to the machine's service agent.
+  if (process.platform !== 'win32' && existsSync(path.join(SYSTEM_STATE_DIR, 'status.json'))) return SYSTEM_STATE_DIR;
   if (process.platform === 'win32') return path.join(env.ProgramData ?? 'C:\\ProgramData', 'Edict', 'agent');
   const base = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
   return path.join(base, 'edict-agent');
@@ -19,6 +24,7 @@ export interface StatePaths {
   policy: string;
   policyPrevious: string;
   clock: string;
+  notices: string;
   detections: string;
   status: string;
   sentLog: string;
@@ -33,6 +39,7 @@ export function statePaths(dir: string): StatePaths {
     policy: path.join(dir, 'policy.json'),
     policyPrevious: path.join(dir, 'policy.prev.json'),
     clock: path.join(dir, 'clock.json'),
+    notices: path.join(dir, 'notices.json'),
     detections: path.join(dir, 'detections.json'),
     status: path.join(dir, 'status.json'),
     sentLog: path.join(dir, 'sent.jsonl'),

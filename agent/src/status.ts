@@ -52,6 +52,17 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Pending batches, or none visible: the outbox is the agent's own folder (an employee cannot list it). */
+function readOutbox(dir: string, log?: Logger) {
+  if (!existsSync(dir)) return [];
+  try {
+    return new Outbox(dir, log).all();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EACCES') return [];
+    throw err;
+  }
+}
+
 export function readStatus(paths: StatePaths, lastN: number, log?: Logger): StatusView {
   const enrollment = loadEnrollment(paths.enrollment, log);
   const status = loadStatus(paths.status, log);
@@ -65,7 +76,7 @@ export function readStatus(paths: StatePaths, lastN: number, log?: Logger): Stat
   const now = clock.now();
   const deviceId = enrollment?.deviceId ?? '';
   const known = loadKnown(paths.detections, log);
-  const outbox = existsSync(paths.outbox) ? new Outbox(paths.outbox, log).all() : [];
+  const outbox = readOutbox(paths.outbox, log);
   return {
     stateDir: paths.dir,
     enrolled: !!enrollment,

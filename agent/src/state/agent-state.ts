@@ -88,7 +88,7 @@ export function loadKnown(file: string, log?: Logger): Record<string, KnownDetec
   return readJsonFile(file, KnownDetections, log) ?? {};
 }
 export function saveKnown(file: string, known: Record<string, KnownDetection>): void {
-  writeJsonAtomic(file, known);
+  writeJsonAtomic(file, known, 0o644); // what the agent found: the employee may see it (status)
 }
 export function loadStatus(file: string, log?: Logger): AgentStatus | undefined {
   return readJsonFile(file, AgentStatus, log);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MAX_EVENTS_PER_REPORT } from '../../../shared/src/constants.js';
 import { ReportEvent } from '../../../shared/src/protocol/index.js';
-import { STATE_DIR_MODE } from '../constants.js';
+import { PRIVATE_DIR_MODE } from '../constants.js';
 import type { Logger } from '../log.js';
 import { fsyncDir, readJsonFile, writeJsonAtomic } from './json-file.js';
 
@@ -23,7 +23,7 @@ export class Outbox {
     private readonly dir: string,
     private readonly log?: Logger,
   ) {
-    mkdirSync(dir, { recursive: true, mode: STATE_DIR_MODE });
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
   /** Persists events (split into batches of at most MAX_EVENTS_PER_REPORT) before returning. */
@@ -78,7 +78,7 @@ export class Outbox {
 
   private quarantine(file: string): void {
     const corruptDir = path.join(this.dir, 'corrupt');
-    mkdirSync(corruptDir, { recursive: true, mode: STATE_DIR_MODE });
+    mkdirSync(corruptDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     for (const f of readdirSync(this.dir)) {
       if (f.startsWith(path.basename(file) + '.corrupt-')) renameSync(path.join(this.dir, f), path.join(corruptDir, f));
     }

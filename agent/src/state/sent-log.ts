@@ -1,8 +1,8 @@
 // The sent-message log: every message the agent sends to the server, verbatim, one JSON line
 // each, so the employee can see exactly what left the machine (`edict-agent status`). Rotates
-// to sent.jsonl.1 past SENT_LOG_MAX_BYTES.
+// to sent.jsonl.1 past SENT_LOG_MAX_BYTES. Readable by every local user: it holds no secret.
 import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { PRIVATE_FILE_MODE, SENT_LOG_MAX_BYTES } from '../constants.js';
+import { READABLE_FILE_MODE, SENT_LOG_MAX_BYTES } from '../constants.js';
 
 export interface SentEntry {
   at: string;
@@ -14,7 +14,7 @@ export class SentLog {
 
   append(message: unknown, at = new Date()): void {
     if (existsSync(this.file) && statSync(this.file).size > SENT_LOG_MAX_BYTES) renameSync(this.file, `${this.file}.1`);
-    appendFileSync(this.file, JSON.stringify({ at: at.toISOString(), message }) + '\n', { mode: PRIVATE_FILE_MODE });
+    appendFileSync(this.file, JSON.stringify({ at: at.toISOString(), message }) + '\n', { mode: READABLE_FILE_MODE });
   }
 
   /** The last `n` entries, oldest first. A torn last line (crash mid-append) is skipped. */
