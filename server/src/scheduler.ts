@@ -64,7 +64,10 @@ export class BoundaryScheduler {
       if (t <= now) return;
       boundaries.set(t, [...(boundaries.get(t) ?? []), entry]);
     };
-    for (const p of this.policies.active()) for (const [stage, iso] of Object.entries(p.instants)) if (stage !== 'monitor') add(iso, { kind: 'stage', id: `${p.id}:${stage}` });
+    // A stage that starts at publish (notice without a date) is no boundary: publishing already recomputed.
+    for (const p of this.policies.active()) {
+      for (const [stage, iso] of Object.entries(p.instants)) if (stage !== 'monitor' && iso !== p.instants.monitor) add(iso, { kind: 'stage', id: `${p.id}:${stage}` });
+    }
     for (const e of this.store.exceptions.upcomingExpiries(new Date(now).toISOString())) add(e.expiresAt, { kind: 'expiry', id: e.id });
     const times = [...boundaries.keys()].sort((a, b) => a - b).slice(0, MAX_TASKS);
     const signature = times.map((t) => `${t}:${boundaries.get(t)!.map((e) => e.id).join(',')}`).join(';');

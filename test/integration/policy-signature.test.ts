@@ -51,8 +51,11 @@ test('a bundle edited on disk is refused; the previous good one stays in force',
   try {
     const s = await agentJson(setup, 'status');
     expect(s.policyRefusals.map((r: any) => r.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/altered or forged/)]));
-    expect(s.policy.version).toBeLessThan(held.version); // the previous bundle (policy.prev.json)
-    expect(s.policy.bans.map((b: any) => b.name)).toEqual(['first']);
+    // In force now: the previous good bundle (policy.prev.json), not the edited one.
+    const previous = JSON.parse(JSON.parse(readFileSync(files().previous, 'utf8')).bundleJson);
+    expect(previous.version).toBeLessThan(held.version);
+    expect(s.policy.version).toBe(previous.version);
+    expect(s.policy.bans.map((b: any) => b.effective)).not.toContain('2031-01-01T00:00 UTC');
     // An unsigned file is refused the same way.
     writeFileSync(files().current, signed.bundleJson);
     expect((await agentJson(setup, 'status')).policyRefusals.map((r: any) => r.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/not a signed policy bundle/)]));
