@@ -1,5 +1,6 @@
 // Jest runs the TypeScript sources through ts-jest's ESM preset. Type checking happens in
-// `npm run build` (pretest), so ts-jest only transpiles here (isolatedModules) to keep the suite fast.
+// `npm run build` (pretest), so ts-jest only transpiles here (isolatedModules in tsconfig.test.json)
+// to keep the suite fast.
 /** @type {import('jest').Config} */
 export default {
   preset: 'ts-jest/presets/default-esm',
@@ -12,7 +13,7 @@ export default {
   watchPathIgnorePatterns: ['<rootDir>/test/.cache/'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.test.json' }],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }],
   },
   testTimeout: 60000,
   maxWorkers: 2,
