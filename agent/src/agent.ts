@@ -26,7 +26,7 @@ import {
 import { EDICT_VERSION } from '../../shared/src/version.js';
 import { AgentClock } from './clock.js';
 import type { AgentConfig } from './config.js';
-import { ACK_TIMEOUT_MS, EMPLOYEE_TICK_MS, STATE_DIR_MODE } from './constants.js';
+import { ACK_TIMEOUT_MS, EMPLOYEE_TICK_MS, KNOWN_SAVE_INTERVAL_MS, STATE_DIR_MODE, STATUS_WRITE_INTERVAL_MS } from './constants.js';
 import { EmployeeExperience } from './employee.js';
 import { pickNotifier, type Notifier } from './notifier/index.js';
 import { currentPlatform } from './platform/index.js';
@@ -125,8 +125,9 @@ export class EdictAgent {
     this.writeStatus();
     this.client.start();
     const { processSchedule, inventorySchedule } = this.o.config.scan;
-    this.tasks.push(cron.schedule(processSchedule, () => void this.runScan(['process']), { noOverlap: true, name: 'process-poll' }));
-    this.tasks.push(cron.schedule(inventorySchedule, () => void this.runScan(['inventory']), { noOverlap: true, name: 'inventory' }));
+    // Returning the promise lets node-cron's noOverlap skip a poll while the previous one still runs.
+    this.tasks.push(cron.schedule(processSchedule, () => this.runScan(['process']), { noOverlap: true, name: 'process-poll' }));
+    this.tasks.push(cron.schedule(inventorySchedule, () => this.runScan(['inventory']), { noOverlap: true, name: 'inventory' }));
     this.scheduleBoundary();
     this.employeeTimer = setInterval(() => void this.employee.tick(), EMPLOYEE_TICK_MS);
     this.employeeTimer.unref();
@@ -145,17 +146,24 @@ export class EdictAgent {
     this.writeStatus();
   }
 
-  /** Runs one scan after any scan in progress (scans never overlap), then applies its result. */
+  /**
+   * Runs one scan after any scan in progress (scans never overlap), then applies its result. A
+   * failing scan is logged and the next one runs as usual: the chain itself never rejects.
+   */
   runScan(phases: Collector['phase'][]): Promise<void> {
     this.scanning = this.scanning.then(async () => {
-      const ctx = buildScanContext(this.catalog, this.o.config, this.o.log);
-      const result = await scan(ctx, phases);
-      this.status.lastScanAt = result.scannedAt;
-      const kinds = phases.flatMap((p) => PHASE_KINDS[p]);
-      this.apply(result.detections, kinds);
-      this.writeStatus();
-      this.flush();
-      await this.employee.tick();
+      try {
+        const ctx = buildScanContext(this.catalog, this.o.config, this.o.log);
+        const result = await scan(ctx, phases);
+        this.status.lastScanAt = result.scannedAt;
+        const kinds = phases.flatMap((p) => PHASE_KINDS[p]);
+        this.apply(result.detections, kinds);
+        this.writeStatus(false);
+        this.flush();
+        await this.employee.tick();
+      } catch (err) {
+        this.o.log.error({ err: (err as Error).message, phases }, 'scan failed; the next one runs on schedule');
+      }
     });
     return this.scanning;
   }
@@ -165,21 +173,22 @@ export class EdictAgent {
     const now = this.clock.now();
     const nowIso = new Date(now).toISOString();
     const events: DetectionEvent[] = [];
+    const next: Record<string, KnownDetection> = { ...this.known };
     const seen = new Set<string>();
     for (const d of detections) {
       const key = detectionKey(d);
       seen.add(key);
       const stage = this.verdict(d.toolId, d.user, now).stage;
-      const prev = this.known[key];
+      const prev = next[key];
       if (!prev || prev.stage !== stage) events.push(this.event('present', d, stage, nowIso));
-      this.known[key] = { detection: d, firstSeen: prev?.firstSeen ?? nowIso, lastSeen: nowIso, stage };
+      next[key] = { detection: d, firstSeen: prev?.firstSeen ?? nowIso, lastSeen: nowIso, stage };
     }
-    for (const [key, k] of Object.entries(this.known)) {
+    for (const [key, k] of Object.entries(next)) {
       if (!kinds.includes(k.detection.kind) || seen.has(key)) continue;
       events.push(this.event('absent', k.detection, this.verdict(k.detection.toolId, k.detection.user, now).stage, nowIso));
-      delete this.known[key];
+      delete next[key];
     }
-    this.commit(events);
+    this.commit(events, next);
   }
 
   /** Re-evaluates every known detection (new policy, or a stage boundary passed). */
@@ -187,24 +196,36 @@ export class EdictAgent {
     const now = this.clock.now();
     const nowIso = new Date(now).toISOString();
     const events: DetectionEvent[] = [];
-    for (const k of Object.values(this.known)) {
+    const next: Record<string, KnownDetection> = {};
+    for (const [key, k] of Object.entries(this.known)) {
       const stage = this.verdict(k.detection.toolId, k.detection.user, now).stage;
-      if (stage === k.stage) continue;
-      events.push(this.event('present', k.detection, stage, nowIso));
-      k.stage = stage;
+      next[key] = stage === k.stage ? k : { ...k, stage };
+      if (stage !== k.stage) events.push(this.event('present', k.detection, stage, nowIso));
     }
-    this.commit(events);
+    this.commit(events, next);
     this.flush();
     void this.employee.tick();
   }
 
-  /** Outbox first, then the known-detections file: a crash between the two resends, never loses. */
-  private commit(events: ReportEvent[]): void {
+  private lastKnownSave = 0;
+
+  /**
+   * Outbox first, then what is known (memory, then file). If the outbox write fails nothing moves,
+   * so the change is found again by the next scan. A crash between the outbox and the known file
+   * means the next scan reports the same finding again under a new event id: the server records a
+   * second `present`, which changes no state (never a lost event).
+   */
+  private commit(events: ReportEvent[], next: Record<string, KnownDetection>): void {
     if (events.length) {
       this.outbox.enqueue(events);
       this.o.log.info({ events: events.length }, 'queued detection events');
     }
-    saveKnown(this.o.paths.detections, this.known);
+    this.known = next;
+    // Only lastSeen moved: no need to fsync a file on every poll.
+    if (events.length || Date.now() - this.lastKnownSave > KNOWN_SAVE_INTERVAL_MS) {
+      saveKnown(this.o.paths.detections, this.known);
+      this.lastKnownSave = Date.now();
+    }
   }
 
   private event(state: 'present' | 'absent', detection: Detection, stage: Stage, observedAt: string): DetectionEvent {
@@ -233,7 +254,8 @@ export class EdictAgent {
   }
 
   private async onOpen(): Promise<void> {
-    const osInfo = await si.osInfo().catch(() => undefined);
+    // OS name is a nicety for the hello; without it the kernel release is sent instead.
+    const osInfo = await si.osInfo().catch((err: Error) => this.o.log.debug({ err: err.message }, 'os info unavailable'));
     const platform = (['linux', 'darwin', 'win32'] as const).find((p) => p === process.platform) ?? 'other';
     const hello: Hello = {
       type: 'hello',
@@ -275,6 +297,13 @@ export class EdictAgent {
         return this.flush();
       case 'error':
         this.o.log.warn({ code: msg.code, message: msg.message, ref: msg.ref }, 'server reported an error');
+        if (msg.ref && msg.ref === this.inFlight?.batchId && (msg.code === 'EDICT_ERR_INVALID_MESSAGE' || msg.code === 'EDICT_ERR_UNKNOWN_MESSAGE_TYPE')) {
+          // The server will refuse this batch every time: set it aside instead of blocking the queue.
+          clearTimeout(this.inFlight.timer);
+          this.inFlight = undefined;
+          this.outbox.reject(msg.ref, `${msg.code}: ${msg.message}`);
+          this.flush();
+        }
         this.status.lastError = `${msg.code}: ${msg.message}`;
         this.writeStatus();
         return;
@@ -308,25 +337,14 @@ export class EdictAgent {
   /** The server's answer to an exception request; a granted one also arrives in the next bundle. */
   private onDecision(msg: ExceptionDecision): void {
     this.o.log.info({ requestId: msg.requestId, toolId: msg.toolId, granted: msg.granted }, 'exception request decided');
-    void this.employee.decision(msg);
+    this.employee.decision(msg).catch((err) => this.o.log.error({ err: (err as Error).message }, 'could not show the decision notice'));
   }
 
   /** Queues employee-originated events (acknowledgements, exception requests, notices, enforcement steps). */
   queueEvents(events: ReportEvent[]): void {
-    this.commit(events);
+    if (!events.length) return;
+    this.outbox.enqueue(events);
     this.flush();
-  }
-
-  get deviceId(): string {
-    return this.o.enrollment.deviceId;
-  }
-
-  get policyBundle(): PolicyBundle | undefined {
-    return this.bundle;
-  }
-
-  serverNow(): number {
-    return this.clock.now();
   }
 
   private heartbeatTimer?: NodeJS.Timeout;
@@ -354,7 +372,17 @@ export class EdictAgent {
       this.client.recycle();
     }, ACK_TIMEOUT_MS);
     this.inFlight = { batchId: batch.batchId, timer };
-    if (!this.client.send({ type: 'report', batchId: batch.batchId, events: batch.events })) {
+    let sent: boolean;
+    try {
+      sent = this.client.send({ type: 'report', batchId: batch.batchId, events: batch.events });
+    } catch (err) {
+      // The batch itself is invalid (e.g. written by an older agent): it would be refused forever.
+      clearTimeout(timer);
+      this.inFlight = undefined;
+      this.outbox.reject(batch.batchId, (err as Error).message);
+      return this.flush();
+    }
+    if (!sent) {
       clearTimeout(timer);
       this.inFlight = undefined;
     }
@@ -368,7 +396,12 @@ export class EdictAgent {
     this.writeStatus();
   }
 
-  private writeStatus(): void {
+  private lastStatusWrite = 0;
+
+  /** Writes status.json; a routine update (only lastScanAt moved) at most every STATUS_WRITE_INTERVAL_MS. */
+  private writeStatus(force = true): void {
+    if (!force && Date.now() - this.lastStatusWrite < STATUS_WRITE_INTERVAL_MS) return;
     saveStatus(this.o.paths.status, this.status);
+    this.lastStatusWrite = Date.now();
   }
 }

@@ -40,8 +40,4 @@ export class AgentClock {
     };
     return this.state;
   }
-
-  get offset(): number {
-    return this.state?.offsetMs ?? 0;
-  }
 }

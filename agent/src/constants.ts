@@ -25,3 +25,7 @@ export const DEFAULT_PROCESS_SCHEDULE = '*/15 * * * * *';
 export const DEFAULT_INVENTORY_SCHEDULE = '*/30 * * * *';
 /** Most node_modules folders of one kind (nvm versions, pnpm stores...) looked into per user. */
 export const MAX_GLOB_MATCHES = 200;
+/** detections.json is rewritten when findings change, and otherwise at most this often (lastSeen only). */
+export const KNOWN_SAVE_INTERVAL_MS = 60_000;
+/** status.json is rewritten on every connection change, and otherwise at most this often (lastScanAt only). */
+export const STATUS_WRITE_INTERVAL_MS = 10_000;

@@ -84,7 +84,9 @@ export function dedupe(list: readonly Detection[]): Detection[] {
   return kept.sort((a, b) => detectionKey(a).localeCompare(detectionKey(b)));
 }
 
+/** Same install, or the same running process (two copies of one program are two findings). */
 function samePlace(a: Detection, b: Detection): boolean {
+  if (a.kind === 'running' && a.evidence.pid !== b.evidence.pid) return false;
   return (a.evidence.path ?? a.evidence.signature) === (b.evidence.path ?? b.evidence.signature);
 }
 

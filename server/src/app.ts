@@ -1,7 +1,7 @@
 // Assembles one Edict server: store, policy service, agent gateway and REST API on one HTTP
 // listener. `startServer` resolves once listening; `close()` stops accepting, drops agents and
 // closes the database. Used by the CLI, `npm start` and every integration test.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { EDICT_VERSION } from '../../shared/src/version.js';
@@ -88,14 +88,21 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   };
 }
 
-/** On first start, creates an admin token and writes it (mode 0600) where the operator can read it. */
+/**
+ * On first start, creates an admin token and writes it (mode 0600) where the operator can read it.
+ * The file is written inside the transaction: if it cannot be written, no token is stored either,
+ * and the next start tries again (a token nobody can read would lock the admin out).
+ */
 function ensureAdminToken(store: Store, file: string, log: Logger): void {
   if (store.tokens.countActiveApiTokens('admin') > 0) return;
-  const { id, token } = store.tx(() => {
+  const { id } = store.tx(() => {
     const t = store.tokens.createApiToken('admin', 'initial');
     store.audit.append('system', 'api-token.create', t.id, { role: 'admin', label: 'initial' });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, t.token + '\n', { mode: SECRET_FILE_MODE });
+    chmodSync(tmp, SECRET_FILE_MODE);
+    renameSync(tmp, file);
     return t;
   });
-  writeFileSync(file, token + '\n', { mode: SECRET_FILE_MODE });
   log.info({ tokenId: id, file }, 'created the initial admin token');
 }

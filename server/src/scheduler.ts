@@ -1,8 +1,10 @@
-// Boundary scheduler (node-cron): one task per upcoming instant at which a verdict can change — a
-// stage date of a policy in force or an exception's expiry. At a stage boundary the server
-// recomputes every device's compliance state and pushes a fresh bundle to connected agents (which
-// also flip on their own, offline included); at an expiry it ends the exception. Rebuilt whenever
-// policies or exceptions change. On start, missed expiries are caught up.
+// Boundary scheduler. A node-cron task ticks every second and processes, in order, every instant
+// that has come due since the last one processed (the watermark, kept in the database): stage
+// dates of the policies in force and exception expiries. At a stage boundary the server recomputes
+// every device's compliance state at that very instant and pushes a fresh bundle to connected
+// agents (which also flip on their own, offline included); at an expiry it ends the exception.
+// The watermark moves only after an instant was processed, so a late tick, a crash or a stopped
+// server never loses a boundary: the next tick (or the next start) catches up, at the right instant.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { ComplianceService } from './compliance/service.js';
 import type { ExceptionService } from './compliance/exceptions.js';
@@ -10,12 +12,16 @@ import type { Logger } from './log.js';
 import type { PolicyService } from './policy/service.js';
 import type { Store } from './store/index.js';
 
-/** Fewest-first cap on scheduled tasks; later boundaries are picked up at the next rebuild. */
-const MAX_TASKS = 500;
+const WATERMARK = 'boundaries_processed_until';
+
+interface Due {
+  at: string;
+  stages: string[];
+  expiries: string[];
+}
 
 export class BoundaryScheduler {
-  private tasks: ScheduledTask[] = [];
-  private scheduled = '';
+  private task?: ScheduledTask;
 
   constructor(
     private readonly store: Store,
@@ -27,88 +33,56 @@ export class BoundaryScheduler {
 
   start(): void {
     const now = new Date();
-    // Boundaries that passed while the server was stopped are applied at their own instants, so
-    // the timeline says when a device became violating, not when the server came back.
-    const since = this.store.policies.meta('boundaries_processed_until');
-    let missed = 0;
-    if (since) {
-      const instants = new Set<string>();
-      for (const p of this.policies.active()) {
-        for (const [stage, iso] of Object.entries(p.instants)) if (stage !== 'monitor' && iso && iso > since && iso <= now.toISOString()) instants.add(iso);
-      }
-      for (const iso of [...instants].sort()) missed += this.compliance.recomputeAll(iso, 'stage-boundary');
-    }
-    const expired = this.exceptions.expireOverdue(now);
+    const first = !this.store.policies.meta(WATERMARK);
+    const caught = first ? 0 : this.processDue(now.getTime());
     const changed = this.compliance.recomputeAll(now.toISOString(), 'server-start');
-    this.markProcessed(now.getTime());
-    if (missed || expired || changed) this.log.info({ missed, expired, changed }, 'caught up on boundaries missed while stopped');
-    this.rebuild();
-    this.policies.on('changed', () => this.rebuild());
-    // A heartbeat for the catch-up marker, so a crash loses at most a minute of "processed".
-    this.tick = cron.schedule('0 * * * * *', () => this.markProcessed(Date.now()), { name: 'boundary-watermark' });
-  }
-
-  private tick?: ScheduledTask;
-
-  private markProcessed(ms: number): void {
-    this.store.policies.setMeta('boundaries_processed_until', new Date(ms).toISOString());
-  }
-
-  /** Re-creates the cron tasks for every future boundary (cheap; idempotent when nothing moved). */
-  rebuild(): void {
-    const now = Date.now();
-    const boundaries = new Map<number, { kind: 'stage' | 'expiry'; id: string }[]>();
-    const add = (iso: string | undefined, entry: { kind: 'stage' | 'expiry'; id: string }) => {
-      if (!iso) return;
-      const t = Math.ceil(Date.parse(iso) / 1000) * 1000; // cron fires on whole seconds
-      if (t <= now) return;
-      boundaries.set(t, [...(boundaries.get(t) ?? []), entry]);
-    };
-    // A stage that starts at publish (notice without a date) is no boundary: publishing already recomputed.
-    for (const p of this.policies.active()) {
-      for (const [stage, iso] of Object.entries(p.instants)) if (stage !== 'monitor' && iso !== p.instants.monitor) add(iso, { kind: 'stage', id: `${p.id}:${stage}` });
-    }
-    for (const e of this.store.exceptions.upcomingExpiries(new Date(now).toISOString())) add(e.expiresAt, { kind: 'expiry', id: e.id });
-    const times = [...boundaries.keys()].sort((a, b) => a - b).slice(0, MAX_TASKS);
-    const signature = times.map((t) => `${t}:${boundaries.get(t)!.map((e) => e.id).join(',')}`).join(';');
-    if (signature === this.scheduled) return;
-    this.stopTasks();
-    this.scheduled = signature;
-    for (const t of times) {
-      const d = new Date(t);
-      const expr = `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} *`;
-      const task = cron.schedule(expr, () => {
-        // A cron expression repeats yearly; act only in the minute it was meant for.
-        if (Math.abs(Date.now() - t) > 60_000) return;
-        void task.destroy();
-        this.fire(t, boundaries.get(t)!);
-      }, { timezone: 'Etc/UTC', name: `boundary-${t}` });
-      this.tasks.push(task);
-    }
-  }
-
-  private fire(t: number, entries: { kind: 'stage' | 'expiry'; id: string }[]): void {
-    const atIso = new Date(t).toISOString();
-    try {
-      for (const e of entries.filter((x) => x.kind === 'expiry')) this.exceptions.expire(e.id);
-      if (entries.some((x) => x.kind === 'stage')) {
-        const changed = this.compliance.recomputeAll(atIso, 'stage-boundary');
-        this.markProcessed(t);
-        this.log.info({ at: atIso, boundaries: entries.map((e) => e.id), changed }, 'stage boundary reached');
-        this.policies.touch();
+    this.store.policies.setMeta(WATERMARK, now.toISOString());
+    if (caught || changed) this.log.info({ boundaries: caught, changed }, 'caught up on boundaries missed while stopped');
+    this.task = cron.schedule('* * * * * *', () => {
+      try {
+        this.processDue(Date.now());
+      } catch (err) {
+        this.log.error({ err }, 'boundary processing failed; retried next second');
       }
-    } catch (err) {
-      this.log.error({ err, at: atIso }, 'boundary handling failed');
-    }
+    }, { name: 'stage-boundaries', noOverlap: true });
   }
 
-  private stopTasks(): void {
-    for (const t of this.tasks) void t.destroy();
-    this.tasks = [];
+  /** Every instant in (watermark, nowMs], oldest first. */
+  private due(nowMs: number): Due[] {
+    const since = this.store.policies.meta(WATERMARK) ?? new Date(0).toISOString();
+    const until = new Date(nowMs).toISOString();
+    const byAt = new Map<string, Due>();
+    const add = (at: string | undefined, kind: 'stages' | 'expiries', id: string) => {
+      // A granted exception past its expiry is always due, even behind the watermark: it must end.
+      if (!at || (kind === 'stages' && at <= since) || at > until) return;
+      const d = byAt.get(at) ?? { at, stages: [], expiries: [] };
+      d[kind].push(id);
+      byAt.set(at, d);
+    };
+    for (const p of this.policies.active()) {
+      // A stage that starts at publish (notice without a date) is no boundary: publishing recomputed.
+      for (const [stage, at] of Object.entries(p.instants)) if (stage !== 'monitor' && at !== p.instants.monitor) add(at, 'stages', `${p.id}:${stage}`);
+    }
+    for (const e of this.store.exceptions.list({ status: 'granted' })) add(e.expiresAt ?? undefined, 'expiries', e.id);
+    return [...byAt.values()].sort((a, b) => (a.at < b.at ? -1 : 1));
+  }
+
+  /** Processes what came due; returns how many instants. The watermark follows each one processed. */
+  processDue(nowMs: number): number {
+    const due = this.due(nowMs);
+    for (const d of due) {
+      for (const id of d.expiries) this.exceptions.expire(id);
+      if (d.stages.length) {
+        const changed = this.compliance.recomputeAll(d.at, 'stage-boundary');
+        this.log.info({ at: d.at, boundaries: d.stages, changed }, 'stage boundary reached');
+      }
+      this.store.policies.setMeta(WATERMARK, d.at);
+      if (d.stages.length) this.policies.touch();
+    }
+    return due.length;
   }
 
   stop(): void {
-    this.stopTasks();
-    void this.tick?.destroy();
+    void this.task?.destroy();
   }
 }

@@ -30,6 +30,7 @@ export class AgentClient extends EventEmitter<ClientEvents> {
   private ws?: WebSocket;
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;
+  private refusedSocket?: WebSocket;
   private readonly backoff = new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS);
 
   constructor(
@@ -81,6 +82,8 @@ export class AgentClient extends EventEmitter<ClientEvents> {
         }
         this.log.warn({ status: res.statusCode, code }, 'server refused the connection');
         this.emit('refused', { status: res.statusCode ?? 0, code });
+        // The close that terminate() causes must not overwrite why we were refused.
+        this.refusedSocket = ws;
         ws.terminate();
         this.scheduleRetry();
       });
@@ -88,6 +91,7 @@ export class AgentClient extends EventEmitter<ClientEvents> {
     ws.on('error', (err) => this.log.debug({ err: err.message }, 'connection error'));
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
+      if (this.refusedSocket === ws) return this.scheduleRetry();
       this.emit('close', { code, reason: reason.toString() });
       this.scheduleRetry();
     });

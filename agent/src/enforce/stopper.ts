@@ -3,6 +3,7 @@
 // checked to still run the same executable, so a pid reused by another program is never signalled.
 // Every step is reported; an abort (e.g. an exception granted mid-countdown) stops the sequence.
 // Nothing on disk is touched: this module only sends signals.
+import { readFileSync } from 'node:fs';
 import { currentPlatform } from '../platform/index.js';
 
 /** Policy default: five minutes to save work before a banned tool is closed. */
@@ -45,6 +46,11 @@ export interface StopStep {
 export interface ProcessProbe {
   /** Executable of a live process (Linux: /proc/<pid>/exe); undefined when it ended, is a zombie, or cannot be read. */
   exeOf(pid: number): string | undefined;
+  /**
+   * When the process started (Linux: /proc/<pid>/stat field 22), where the OS tells. Pinned with
+   * the executable: a pid reused by a new copy of the same program (e.g. another `node`) differs here.
+   */
+  startOf?(pid: number): string | undefined;
   signal(pid: number, sig: 'SIGTERM' | 'SIGKILL'): void;
 }
 
@@ -67,9 +73,22 @@ export const defaultProbe = (): ProcessProbe => {
   const platform = currentPlatform();
   return {
     exeOf: (pid) => platform.processExe(pid),
+    startOf: procStartTime,
     signal: (pid, sig) => void process.kill(pid, sig),
   };
 };
+
+/** Start time of a Linux process in clock ticks since boot; undefined elsewhere or when it ended. */
+function procStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined; // no /proc (not Linux) or the process ended: identity falls back to the executable
+  }
+  // comm (field 2) may hold spaces and parentheses: count fields after the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
 
 /** Runs the whole sequence; resolves with the final outcome per pid. */
 export async function stopProcesses(targets: readonly StopTarget[], opts: StopOptions): Promise<Map<number, StopOutcome>> {
@@ -86,13 +105,13 @@ export async function stopProcesses(targets: readonly StopTarget[], opts: StopOp
     step(t, name, detail ? { detail } : {});
   };
 
-  // Pin each target's executable now; anything unverifiable is left alone.
-  let live: Required<StopTarget>[] = [];
+  // Pin each target's executable (and start time, where known) now; anything unverifiable is left alone.
+  let live: Pinned[] = [];
   for (const t of dedupe(targets)) {
     const exe = probe.exeOf(t.pid);
     if (exe === undefined) finish(t, 'skipped', 'process gone or executable unreadable before the countdown');
     else if (t.exe !== undefined && exe !== t.exe) finish(t, 'skipped', `pid now runs ${exe}, not ${t.exe}`);
-    else live.push({ ...t, exe });
+    else live.push({ ...t, exe, start: probe.startOf?.(t.pid) });
   }
   if (live.length === 0) return outcome;
 
@@ -105,7 +124,7 @@ export async function stopProcesses(targets: readonly StopTarget[], opts: StopOp
     live = live.filter((t) => {
       const exe = probe.exeOf(t.pid);
       if (exe === undefined) finish(t, 'exited', detail);
-      else if (exe !== t.exe) finish(t, 'skipped', `pid reused by ${exe}`);
+      else if (exe !== t.exe || !sameStart(probe, t)) finish(t, 'skipped', `pid reused by ${exe}`);
       else return true;
       return false;
     });
@@ -157,10 +176,16 @@ export async function stopProcesses(targets: readonly StopTarget[], opts: StopOp
   return outcome;
 }
 
-function trySignal(probe: ProcessProbe, t: Required<StopTarget>, sig: 'SIGTERM' | 'SIGKILL', sent: () => void, finish: (t: StopTarget, name: 'exited' | 'skipped', detail?: string) => void): void {
+type Pinned = Required<Omit<StopTarget, 'exe'>> & { exe: string; start: string | undefined };
+
+function sameStart(probe: ProcessProbe, t: Pinned): boolean {
+  return t.start === undefined || probe.startOf?.(t.pid) === t.start;
+}
+
+function trySignal(probe: ProcessProbe, t: Pinned, sig: 'SIGTERM' | 'SIGKILL', sent: () => void, finish: (t: StopTarget, name: 'exited' | 'skipped', detail?: string) => void): void {
   const exe = probe.exeOf(t.pid);
   if (exe === undefined) return finish(t, 'exited', `ended before ${sig}`);
-  if (exe !== t.exe) return finish(t, 'skipped', `pid reused by ${exe}; no ${sig} sent`);
+  if (exe !== t.exe || !sameStart(probe, t)) return finish(t, 'skipped', `pid reused by ${exe}; no ${sig} sent`);
   try {
     probe.signal(t.pid, sig);
     sent();

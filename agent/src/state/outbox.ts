@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { MAX_EVENTS_PER_REPORT } from '../../../shared/src/constants.js';
+import { MAX_EVENTS_PER_REPORT, MAX_FRAME_BYTES } from '../../../shared/src/constants.js';
 import { ReportEvent } from '../../../shared/src/protocol/index.js';
 import { PRIVATE_DIR_MODE } from '../constants.js';
 import type { Logger } from '../log.js';
@@ -15,6 +15,9 @@ import { fsyncDir, readJsonFile, writeJsonAtomic } from './json-file.js';
 
 const BatchFile = z.strictObject({ batchId: z.uuid(), events: z.array(ReportEvent).min(1).max(MAX_EVENTS_PER_REPORT) });
 export type OutboxBatch = z.infer<typeof BatchFile>;
+
+/** Room for the report envelope around the events, well under the server's frame limit. */
+const BATCH_MAX_BYTES = MAX_FRAME_BYTES - 64 * 1024;
 
 export class Outbox {
   private seq = 0;
@@ -26,13 +29,37 @@ export class Outbox {
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
-  /** Persists events (split into batches of at most MAX_EVENTS_PER_REPORT) before returning. */
+  /**
+   * Persists events before returning, split into batches that fit one report: at most
+   * MAX_EVENTS_PER_REPORT events and BATCH_MAX_BYTES of JSON (a frame over the server's limit
+   * would be refused forever).
+   */
   enqueue(events: readonly ReportEvent[]): void {
-    for (let i = 0; i < events.length; i += MAX_EVENTS_PER_REPORT) {
-      const batch: OutboxBatch = { batchId: randomUUID(), events: events.slice(i, i + MAX_EVENTS_PER_REPORT) };
-      const name = `${String(Date.now()).padStart(15, '0')}-${String(this.seq++).padStart(6, '0')}-${batch.batchId}.json`;
-      writeJsonAtomic(path.join(this.dir, name), batch);
+    let batch: ReportEvent[] = [];
+    let bytes = 0;
+    const write = () => {
+      if (!batch.length) return;
+      const b: OutboxBatch = { batchId: randomUUID(), events: batch };
+      const name = `${String(Date.now()).padStart(15, '0')}-${String(this.seq++).padStart(6, '0')}-${b.batchId}.json`;
+      writeJsonAtomic(path.join(this.dir, name), b);
+      batch = [];
+      bytes = 0;
+    };
+    for (const e of events) {
+      const size = Buffer.byteLength(JSON.stringify(e)) + 1;
+      if (batch.length >= MAX_EVENTS_PER_REPORT || (batch.length && bytes + size > BATCH_MAX_BYTES)) write();
+      batch.push(e);
+      bytes += size;
     }
+    write();
+  }
+
+  /** Moves a batch the server can never accept out of the queue (kept in outbox/corrupt/ for inspection). */
+  reject(batchId: string, why: string): void {
+    const f = this.files().find((name) => name.endsWith(`-${batchId}.json`));
+    if (!f) return;
+    this.log?.error({ batchId, why }, 'outbox batch cannot be delivered; moved to outbox/corrupt');
+    this.quarantine(path.join(this.dir, f));
   }
 
   private files(): string[] {

@@ -23,8 +23,8 @@ export class ExceptionService {
     private readonly compliance: ComplianceService,
   ) {}
 
-  /** Stores an employee's request (inside the report transaction); a replayed event adds nothing. */
-  recordRequest(deviceId: string, e: ExceptionRequestEvent): void {
+  /** Stores an employee's request (inside the report transaction); a replayed event adds nothing (returns false). */
+  recordRequest(deviceId: string, e: ExceptionRequestEvent): boolean {
     const inserted = this.store.exceptions.insert({
       id: newId('exc'),
       toolId: e.toolId,
@@ -38,6 +38,7 @@ export class ExceptionService {
       expiresAt: null,
     });
     if (inserted) this.store.compliance.fact(deviceId, e.toolId, e.observedAt, 'exception-requested', `requested by ${e.user}`, { user: e.user, reason: e.reason }, e.eventId);
+    return inserted;
   }
 
   /** An admin or helpdesk grants an exception directly. */
@@ -63,20 +64,22 @@ export class ExceptionService {
         expiresAt: input.expiresAt,
       });
       this.afterDecision(id, 'exception-granted', actor, now);
+      this.policies.touchInTx();
     });
-    this.policies.touch();
+    this.policies.refresh([input.deviceId]);
     return this.store.exceptions.get(id)!;
   }
 
   approve(id: string, input: { expiresAt: string; note?: string }, actor: string): ExceptionRow {
-    this.requireStatus(id, ['requested']);
+    const row = this.requireStatus(id, ['requested']);
     this.checkExpiry(input.expiresAt);
     const now = new Date().toISOString();
     this.store.tx(() => {
       this.store.exceptions.decide(id, 'granted', actor, input.note ?? null, input.expiresAt);
       this.afterDecision(id, 'exception-granted', actor, now);
+      this.policies.touchInTx();
     });
-    this.policies.touch();
+    this.policies.refresh([row.deviceId]);
     return this.deliver(id);
   }
 
@@ -91,13 +94,14 @@ export class ExceptionService {
   }
 
   revoke(id: string, actor: string): ExceptionRow {
-    this.requireStatus(id, ['granted']);
+    const row = this.requireStatus(id, ['granted']);
     const now = new Date().toISOString();
     this.store.tx(() => {
-      this.store.exceptions.decide(id, 'revoked', actor, null, null);
+      this.store.exceptions.end(id, 'revoked', actor, now);
       this.afterDecision(id, 'exception-revoked', actor, now);
+      this.policies.touchInTx();
     });
-    this.policies.touch();
+    this.policies.refresh([row.deviceId]);
     return this.store.exceptions.get(id)!;
   }
 
@@ -106,19 +110,13 @@ export class ExceptionService {
     const row = this.store.exceptions.get(id);
     if (!row || row.status !== 'granted' || !row.expiresAt) return;
     this.store.tx(() => {
-      this.store.exceptions.decide(id, 'expired', 'system', null, null);
+      this.store.exceptions.end(id, 'expired', 'system', row.expiresAt!);
       this.store.compliance.fact(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', 'expiry reached', { exceptionId: id }, null);
       this.store.audit.append('system', 'exception.expire', id, { deviceId: row.deviceId, toolId: row.toolId });
       this.compliance.recompute(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', { exceptionId: id });
+      this.policies.touchInTx();
     });
-    this.policies.touch();
-  }
-
-  /** Expires every granted exception whose expiry has passed (start-up catch-up). */
-  expireOverdue(now = new Date()): number {
-    const overdue = this.store.exceptions.list({ status: 'granted' }).filter((e) => e.expiresAt && e.expiresAt <= now.toISOString());
-    for (const e of overdue) this.expire(e.id);
-    return overdue.length;
+    this.policies.refresh([row.deviceId]);
   }
 
   private afterDecision(id: string, kind: string, actor: string, at: string): void {

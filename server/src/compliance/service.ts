@@ -3,7 +3,7 @@
 // acknowledgements) with the shared pure function, and records every change with its cause and
 // instant. Also answers impact previews for drafts with the very same computation.
 import { complianceState, type ComplianceState } from '../../../shared/src/policy/compliance.js';
-import { evaluateTool, stageRank, type ExceptionLike, type ToolVerdict } from '../../../shared/src/policy/evaluate.js';
+import { evaluateTool, stricter, type ExceptionLike, type ToolVerdict } from '../../../shared/src/policy/evaluate.js';
 import type { Policy } from '../../../shared/src/policy/schema.js';
 import type { PolicyService } from '../policy/service.js';
 import type { Store } from '../store/index.js';
@@ -35,7 +35,7 @@ export class ComplianceService {
     let exempt = false;
     if (users.length) {
       const verdicts = users.map((user) => evaluateTool(policies, { toolId, deviceId, tags, user }, atMs, exceptions));
-      const strictest = (vs: ToolVerdict[]) => vs.reduce((a, b) => (stageRank(b.stage) > stageRank(a.stage) ? b : a));
+      const strictest = (vs: ToolVerdict[]) => vs.reduce((a, b) => (stricter(b, a) ? b : a));
       const unexempted = verdicts.filter((v) => !v.exception);
       if (unexempted.length) verdict = strictest(unexempted);
       else {
@@ -58,12 +58,19 @@ export class ComplianceService {
     return { state, facts };
   }
 
-  /** Recomputes and, if the state changed, records the transition at `atIso` with its cause. */
+  /**
+   * Recomputes and, if the state changed, records the transition at `atIso` with its cause. A
+   * transition is never dated before the current state began (a late event from an agent that was
+   * offline): the timeline stays in order, so "as of" answers always agree with the current state.
+   */
   recompute(deviceId: string, toolId: string, atIso: string, cause: string, detail: Record<string, unknown> = {}): ComplianceState {
-    const previous = this.store.compliance.current(deviceId, toolId)?.state ?? 'clear';
-    const { state, facts } = this.evaluate(deviceId, toolId, Date.parse(atIso));
+    const current = this.store.compliance.current(deviceId, toolId);
+    const previous = current?.state ?? 'clear';
+    const at = current && current.since > atIso ? current.since : atIso;
+    const { state, facts } = this.evaluate(deviceId, toolId, Date.parse(at));
     if (state !== previous) {
-      this.store.compliance.transition(deviceId, toolId, previous, state, atIso, cause, {
+      this.store.compliance.transition(deviceId, toolId, previous, state, at, cause, {
+        ...(at !== atIso ? { observedAt: atIso } : {}),
         ...detail,
         stage: facts.verdict.stage,
         policyId: facts.verdict.policy?.id ?? null,
@@ -72,6 +79,18 @@ export class ComplianceService {
       });
     }
     return state;
+  }
+
+  /** Recomputes every tool with a state or a present detection on one device. */
+  recomputeDevice(deviceId: string, atIso: string, cause: string): void {
+    const banned = [...new Set(this.policies.active().flatMap((p) => p.tools))];
+    const tools = new Set([
+      ...this.store.compliance.all().filter((c) => c.deviceId === deviceId).map((c) => c.toolId),
+      ...this.store.detections.present({ deviceId, toolIds: banned }).map((p) => p.toolId),
+    ]);
+    this.store.tx(() => {
+      for (const toolId of tools) this.recompute(deviceId, toolId, atIso, cause);
+    });
   }
 
   /** Recomputes every device x tool that has a state or a present detection of a banned tool. */

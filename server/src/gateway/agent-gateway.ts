@@ -32,8 +32,9 @@ export class AgentGateway {
     this.ctx = { ...ctx, registry: this.registry };
     this.pingTimer = setInterval(() => this.pingAll(), pingIntervalMs);
     this.pingTimer.unref();
-    ctx.policies.on('changed', (version) => {
-      for (const conn of this.registry.all()) {
+    ctx.policies.on('changed', (version, deviceIds) => {
+      const targets = deviceIds ? deviceIds.map((id) => this.registry.get(id)).filter((c) => c !== undefined) : [...this.registry.all()];
+      for (const conn of targets) {
         conn.send({ type: 'policy', signed: ctx.policies.bundleFor(conn.deviceId) });
         ctx.store.devices.recordPolicyVersion(conn.deviceId, version);
       }
@@ -97,7 +98,7 @@ export class AgentGateway {
       if (err instanceof EdictError) {
         conn.log.warn({ code: err.code, detail: err.detail }, 'agent message refused');
         if (++conn.badMessages > AGENT_MAX_BAD_MESSAGES) return conn.fail('EDICT_ERR_RATE_LIMITED', 'too many bad messages');
-        return conn.fail(err.code, err.detail);
+        return conn.fail(err.code, err.detail, batchIdOf(raw));
       }
       conn.log.error({ err }, 'agent message handler failed');
       conn.fail('EDICT_ERR_INTERNAL');
@@ -125,6 +126,16 @@ export class AgentGateway {
     clearInterval(this.pingTimer);
     for (const conn of this.open) conn.ws.terminate();
     this.wss.close();
+  }
+}
+
+/** The batchId of a refused report, so the agent knows which batch will never be accepted. */
+function batchIdOf(raw: string | null): string | undefined {
+  try {
+    const id = (JSON.parse(raw ?? '') as { batchId?: unknown }).batchId;
+    return typeof id === 'string' && id.length <= 100 ? id : undefined;
+  } catch {
+    return undefined; // not JSON at all: there is no batch to name
   }
 }
 

@@ -14,7 +14,8 @@ import { newId } from '../secrets.js';
 import type { Store } from '../store/index.js';
 import type { PolicyRow } from '../store/policies.js';
 
-export class PolicyService extends EventEmitter<{ changed: [number] }> {
+/** `changed`: the new bundle version, and the devices it concerns (undefined = every device). */
+export class PolicyService extends EventEmitter<{ changed: [number, string[] | undefined] }> {
   private activeCache: Policy[] = [];
   private catalogCache: Tool[] = [];
   private versionCache = 0;
@@ -35,16 +36,24 @@ export class PolicyService extends EventEmitter<{ changed: [number] }> {
     this.versionCache = this.store.policies.bundleVersion();
   }
 
-  /** Re-reads policies and catalog and tells agents (call after any change made in the store). */
-  refresh(): void {
+  /** Re-reads policies and catalog and tells agents (call after a change committed in the store). */
+  refresh(deviceIds?: string[]): void {
     this.reload();
-    this.emit('changed', this.versionCache);
+    this.emit('changed', this.versionCache, deviceIds);
   }
 
-  /** Raises the bundle version without a content change (stage boundary, exceptions, tags) and tells agents. */
-  touch(): void {
+  /**
+   * Raises the bundle version inside the caller's transaction, so the change and "agents must
+   * fetch a new bundle" commit together; call refresh() after the commit.
+   */
+  touchInTx(): void {
     this.store.policies.touchBundle();
-    this.refresh();
+  }
+
+  /** Raises the bundle version now (stage boundary) and tells agents. */
+  touch(deviceIds?: string[]): void {
+    this.store.tx(() => this.touchInTx());
+    this.refresh(deviceIds);
   }
 
   version(): number {
@@ -85,18 +94,34 @@ export class PolicyService extends EventEmitter<{ changed: [number] }> {
     return this.store.policies.get(id)!;
   }
 
-  /** Freezes the current draft as the next numbered version and pushes it to agents. */
-  publish(id: string, actor: string, now = new Date()): Policy {
+  /**
+   * Freezes the current draft as the next numbered version and pushes it to agents. `inTx` runs in
+   * the same transaction with the new version already in force (e.g. recomputing compliance), so a
+   * crash never leaves a published ban without its consequences recorded.
+   */
+  publish(id: string, actor: string, inTx?: (policy: Policy) => void, now = new Date()): Policy {
     const row = this.require(id);
     if (row.status === 'retired') throw new EdictError('EDICT_ERR_VALIDATION', `policy ${id} is retired`);
     this.checkTools(row.draft);
     const policy = this.asPublished(id, row.draft, (row.latestVersion ?? 0) + 1, now);
-    this.store.tx(() => {
+    this.inTransaction(() => {
       this.store.policies.publish(policy, actor);
       this.store.audit.append(actor, 'policy.publish', id, { version: policy.version, tools: policy.tools, instants: policy.instants, scope: policy.scope });
+      this.reload();
+      inTx?.(policy);
     });
     this.refresh();
     return policy;
+  }
+
+  /** Runs fn in a transaction; on failure the caches are re-read so they match what was rolled back. */
+  private inTransaction(fn: () => void): void {
+    try {
+      this.store.tx(fn);
+    } catch (err) {
+      this.reload();
+      throw err;
+    }
   }
 
   /** The policy as it would be if published at `now` (also used by the impact preview). */
@@ -104,12 +129,14 @@ export class PolicyService extends EventEmitter<{ changed: [number] }> {
     return { ...spec, id, version, publishedAt: now.toISOString(), instants: resolveInstants(spec, now) };
   }
 
-  retire(id: string, actor: string): void {
+  retire(id: string, actor: string, inTx?: () => void): void {
     const row = this.require(id);
     if (row.status === 'retired') return;
-    this.store.tx(() => {
+    this.inTransaction(() => {
       this.store.policies.retire(id);
       this.store.audit.append(actor, 'policy.retire', id, {});
+      this.reload();
+      inTx?.();
     });
     this.refresh();
   }

@@ -19,12 +19,15 @@ export interface ExceptionRow {
   decidedAt: string | null;
   decisionNote: string | null;
   expiresAt: string | null;
+  /** When and by whom a granted exception ended early (revoked) or ran out (expired, by `system`). */
+  endedAt: string | null;
+  endedBy: string | null;
   decisionSent: number;
 }
 
 const COLUMNS = `id, tool_id AS toolId, device_id AS deviceId, os_user AS user, reason, status, requested_by AS requestedBy,
   requested_at AS requestedAt, request_event AS requestEvent, decided_by AS decidedBy, decided_at AS decidedAt,
-  decision_note AS decisionNote, expires_at AS expiresAt, decision_sent AS decisionSent`;
+  decision_note AS decisionNote, expires_at AS expiresAt, ended_at AS endedAt, ended_by AS endedBy, decision_sent AS decisionSent`;
 
 export class ExceptionStore {
   constructor(private readonly db: Db) {}
@@ -52,10 +55,16 @@ export class ExceptionStore {
     return this.db.prepare(`SELECT ${COLUMNS} FROM exceptions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY requested_at, id`).all(...args) as ExceptionRow[];
   }
 
-  decide(id: string, status: 'granted' | 'denied' | 'revoked' | 'expired', by: string, note: string | null, expiresAt: string | null): void {
+  /** Records the decision on a request (who, when, why), keeping the request itself. */
+  decide(id: string, status: 'granted' | 'denied', by: string, note: string | null, expiresAt: string | null): void {
     this.db
       .prepare('UPDATE exceptions SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, expires_at = COALESCE(?, expires_at), decision_sent = 0 WHERE id = ?')
       .run(status, by, new Date().toISOString(), note, expiresAt, id);
+  }
+
+  /** Ends a granted exception; the approval (decided_by/at, note) stays on record. */
+  end(id: string, status: 'revoked' | 'expired', by: string, at: string): void {
+    this.db.prepare('UPDATE exceptions SET status = ?, ended_by = ?, ended_at = ? WHERE id = ?').run(status, by, at, id);
   }
 
   markDecisionSent(id: string): void {

@@ -53,10 +53,13 @@ export function inScope(policy: Pick<Policy, 'tools' | 'scope'>, s: Subject): bo
 }
 
 const RANK: Record<StageName, number> = { none: 0, monitor: 1, notice: 2, enforce: 3, hard: 4 };
+const ACTION_RANK: Record<Action, number> = { report: 0, notify: 1, warn: 2, stop: 3 };
 
-export function stageRank(stage: StageName): number {
-  return RANK[stage];
+/** Whether verdict a is stricter than b: a later stage, or the same stage with a stronger action. */
+export function stricter(a: Pick<ToolVerdict, 'stage' | 'action'>, b: Pick<ToolVerdict, 'stage' | 'action'>): boolean {
+  return RANK[a.stage] > RANK[b.stage] || (RANK[a.stage] === RANK[b.stage] && ACTION_RANK[a.action] > ACTION_RANK[b.action]);
 }
+
 
 /** The stage a published policy is in at `atMs` (ms since the epoch, server-corrected). */
 export function stageOf(policy: Pick<Policy, 'instants'>, atMs: number): StageName {
@@ -110,7 +113,8 @@ export function evaluateTool(policies: readonly Policy[], s: Subject, atMs: numb
   for (const policy of policies) {
     if (!inScope(policy, s)) continue;
     const stage = stageOf(policy, atMs);
-    if (RANK[stage] > RANK[best.stage]) best = { stage, action: actionOf(policy, stage), policy };
+    const candidate: ToolVerdict = { stage, action: actionOf(policy, stage), policy };
+    if (stage !== 'none' && stricter(candidate, best)) best = candidate;
   }
   if (best.stage === 'none') return best;
   const exception = activeException(exceptions, s, atMs);

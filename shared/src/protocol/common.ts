@@ -50,7 +50,11 @@ export type Detection = z.infer<typeof Detection>;
 export const Stage = z.enum(['none', 'monitor', 'notice', 'enforce', 'hard']);
 export type Stage = z.infer<typeof Stage>;
 
-/** Identity of one finding across scans and events: same tool, kind, user and place. */
+/**
+ * Identity of one finding across scans and events: same tool, kind, user and place; for a running
+ * copy also the pid, so every process is its own finding (each can be stopped and each ends).
+ */
 export function detectionKey(d: Detection): string {
-  return `${d.toolId}|${d.kind}|${d.user}|${d.evidence.path ?? d.evidence.signature}`;
+  const pid = d.kind === 'running' && d.evidence.pid ? `#${d.evidence.pid}` : '';
+  return `${d.toolId}|${d.kind}|${d.user}|${d.evidence.path ?? d.evidence.signature}${pid}`;
 }

@@ -22,13 +22,14 @@ export function deviceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.put<{ Params: { id: string } }>('/devices/:id/tags', { preHandler: admin }, async (req) => {
     const { tags } = parseInput(z.strictObject({ tags: z.array(z.string().min(1).max(64)).max(100) }), req.body);
     if (!ctx.store.devices.get(req.params.id)) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${req.params.id}`);
+    // Scope may now match differently: a new bundle for the device and its states, all in one commit.
     ctx.store.tx(() => {
       ctx.store.devices.setTags(req.params.id, tags);
       ctx.store.audit.append(req.caller!.actor, 'device.tags', req.params.id, { tags });
+      ctx.policies.touchInTx();
+      ctx.compliance.recomputeDevice(req.params.id, new Date().toISOString(), 'device-tags');
     });
-    // Scope may now match differently: new bundles, new states.
-    ctx.policies.touch();
-    ctx.compliance.recomputeAll(new Date().toISOString(), 'device-tags');
+    ctx.policies.refresh([req.params.id]);
     return view(ctx.store.devices.get(req.params.id)!);
   });
   app.post<{ Params: { id: string } }>('/devices/:id/revoke', { preHandler: admin }, async (req) => {

@@ -24,14 +24,12 @@ export function policyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return view(ctx.policies.updateDraft(req.params.id, spec, req.caller!.actor));
   });
   app.post<{ Params: { id: string } }>('/policies/:id/publish', { preHandler: admin }, async (req) => {
-    const policy = ctx.policies.publish(req.params.id, req.caller!.actor);
-    // Devices with the tool present change state now (the ban's current stage applies at once).
-    ctx.compliance.recomputeAll(policy.publishedAt, 'policy-published');
-    return policy;
+    // Devices with the tool present change state now (the ban's current stage applies at once),
+    // in the same transaction as the publish.
+    return ctx.policies.publish(req.params.id, req.caller!.actor, (policy) => ctx.compliance.recomputeAll(policy.publishedAt, 'policy-published'));
   });
   app.post<{ Params: { id: string } }>('/policies/:id/retire', { preHandler: admin }, async (req) => {
-    ctx.policies.retire(req.params.id, req.caller!.actor);
-    ctx.compliance.recomputeAll(new Date().toISOString(), 'policy-retired');
+    ctx.policies.retire(req.params.id, req.caller!.actor, () => ctx.compliance.recomputeAll(new Date().toISOString(), 'policy-retired'));
     return view(ctx.policies.require(req.params.id));
   });
   app.get<{ Params: { id: string } }>('/policies/:id/preview', { preHandler: readers }, async (req) => {

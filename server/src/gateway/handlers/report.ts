@@ -35,8 +35,7 @@ export const handleReport: Handler<Report> = (ctx, conn, msg) => {
           recompute = 'acknowledged';
           break;
         case 'exception-request':
-          isNew = !ctx.store.exceptions.list({ deviceId }).some((x) => x.requestEvent === event.eventId);
-          ctx.exceptions.recordRequest(deviceId, { ...event, observedAt: at });
+          isNew = ctx.exceptions.recordRequest(deviceId, { ...event, observedAt: at });
           break;
         case 'notice':
           isNew = ctx.store.compliance.fact(deviceId, event.toolId, at, 'notice-shown', `${event.reason} notice to ${event.user}`, {

@@ -81,6 +81,8 @@ CREATE TABLE exceptions (
   decided_at      TEXT,
   decision_note   TEXT,
   expires_at      TEXT,
+  ended_at        TEXT,
+  ended_by        TEXT,
   decision_sent   INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX exceptions_device ON exceptions(device_id, tool_id);
