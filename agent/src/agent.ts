@@ -49,6 +49,7 @@ import {
 import type { Enrollment } from './state/enrollment.js';
 import { Outbox } from './state/outbox.js';
 import { SentLog } from './state/sent-log.js';
+import { UserViews } from './state/user-views.js';
 
 const PHASE_KINDS: Record<Collector['phase'], Detection['kind'][]> = { inventory: ['installed', 'usage'], process: ['running'] };
 
@@ -66,6 +67,7 @@ export interface AgentOptions {
 export class EdictAgent {
   private readonly outbox: Outbox;
   private readonly sentLog: SentLog;
+  private readonly views: UserViews;
   private readonly client: AgentClient;
   private readonly clock: AgentClock;
   private bundle?: PolicyBundle;
@@ -84,10 +86,22 @@ export class EdictAgent {
     // o+x (never o+r): employees reach the request spool and the readable files, cannot list the folder.
     chmodSync(o.paths.dir, STATE_DIR_MODE);
     this.outbox = new Outbox(o.paths.outbox, o.log);
-    this.sentLog = new SentLog(o.paths.sentLog);
+    this.views = new UserViews(o.paths.dir, o.log);
+    this.sentLog = new SentLog(o.paths.sentLog, this.views);
     this.clock = new AgentClock(loadClock(o.paths.clock, o.log), o.localNow);
     const now = new Date().toISOString();
-    this.status = { pid: process.pid, policyRefusals: [], startedAt: now, connection: 'connecting', since: now, lastError: null, lastScanAt: null };
+    this.status = {
+      pid: process.pid,
+      policyRefusals: [],
+      deviceId: o.enrollment.deviceId,
+      serverUrl: o.enrollment.serverUrl,
+      serverPublicKey: o.enrollment.serverPublicKey,
+      startedAt: now,
+      connection: 'connecting',
+      since: now,
+      lastError: null,
+      lastScanAt: null,
+    };
     this.bundle = loadVerifiedPolicy(this.policyFiles, o.enrollment.serverPublicKey, (source, reason) => this.refusePolicy(source, reason), o.log)?.bundle;
     this.known = loadKnown(o.paths.detections, o.log);
     this.client = new AgentClient(agentSocketUrl(o.enrollment.serverUrl), o.enrollment.credential, this.sentLog, o.log);
@@ -224,6 +238,7 @@ export class EdictAgent {
     // Only lastSeen moved: no need to fsync a file on every poll.
     if (events.length || Date.now() - this.lastKnownSave > KNOWN_SAVE_INTERVAL_MS) {
       saveKnown(this.o.paths.detections, this.known);
+      this.views.writeFindings(Object.values(this.known));
       this.lastKnownSave = Date.now();
     }
   }

@@ -174,13 +174,17 @@ export class EmployeeExperience {
   private enforce(): void {
     const now = this.agent.now();
     const wanted = new Map<number, { target: StopTarget; v: ToolVerdict }>();
+    const running = new Set<number>();
     for (const k of this.agent.known()) {
       const d = k.detection;
       if (d.kind !== 'running' || !d.evidence.pid) continue;
+      running.add(d.evidence.pid);
       const v = this.agent.verdict(d.toolId, d.user, now);
       if (v.action === 'stop' && !v.exception && v.policy) wanted.set(d.evidence.pid, { target: { pid: d.evidence.pid, exe: d.evidence.path, toolId: d.toolId, user: d.user }, v });
     }
-    for (const [pid, ctl] of this.stops) if (!wanted.has(pid)) ctl.abort();
+    // Cancel only where the ban no longer says stop (an exception, a retired policy) for a process
+    // still running; one that ended is left to the stopper, which reports it as exited.
+    for (const [pid, ctl] of this.stops) if (running.has(pid) && !wanted.has(pid)) ctl.abort();
     for (const [pid, { target, v }] of wanted) {
       if (this.stops.has(pid)) continue;
       const ctl = new AbortController();
@@ -221,6 +225,6 @@ export class EmployeeExperience {
   }
 
   private saveLedger(): void {
-    writeJsonAtomic(this.o.ledgerFile, this.ledger, 0o644);
+    writeJsonAtomic(this.o.ledgerFile, this.ledger);
   }
 }

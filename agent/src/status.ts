@@ -1,12 +1,16 @@
 // `edict-agent status`: everything the agent knows and has sent, read from its state folder, so
 // the employee can check it without trusting the running process. Never prints the credential.
 // Stages are evaluated on the same server-anchored clock the agent uses.
-import { existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
+import os from 'node:os';
+import { z } from 'zod';
 import { evaluateTool, localized } from '../../shared/src/policy/evaluate.js';
 import { AgentClock } from './clock.js';
 import type { Logger } from './log.js';
 import type { StatePaths } from './paths.js';
-import { loadClock, loadKnown, loadStatus, loadVerifiedPolicy, type PolicyRefusal } from './state/agent-state.js';
+import { KnownDetection, loadClock, loadKnown, loadStatus, loadVerifiedPolicy, type PolicyRefusal } from './state/agent-state.js';
+import { readJsonFile } from './state/json-file.js';
+import { readJsonLines, viewPaths } from './state/user-views.js';
 import { loadEnrollment } from './state/enrollment.js';
 import { Outbox } from './state/outbox.js';
 import { SentLog } from './state/sent-log.js';
@@ -14,6 +18,8 @@ import { SentLog } from './state/sent-log.js';
 export interface StatusView {
   stateDir: string;
   enrolled: boolean;
+  /** `full` for the agent's own user; `user NAME` for an employee, who sees device-level messages and their own. */
+  view: string;
   deviceId: string | null;
   serverUrl: string | null;
   agent: { running: boolean; pid: number | null; startedAt: string | null; lastScanAt: string | null };
@@ -63,25 +69,41 @@ function readOutbox(dir: string, log?: Logger) {
   }
 }
 
+/** Whether the caller may read the agent's full records (the agent's own user, i.e. root for the service). */
+function canRead(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.R_OK);
+    return true;
+  } catch {
+    return false; // absent or not ours: the caller gets the per-user view
+  }
+}
+
 export function readStatus(paths: StatePaths, lastN: number, log?: Logger): StatusView {
   const enrollment = loadEnrollment(paths.enrollment, log);
   const status = loadStatus(paths.status, log);
+  // An employee (not the agent's user) sees the device-level messages and their own share.
+  const me = os.userInfo().username;
+  const full = !existsSync(paths.sentLog) || canRead(paths.sentLog);
   const running = !!status && alive(status.pid);
   const clock = new AgentClock(loadClock(paths.clock, log));
   const refusals: PolicyRefusal[] = [...(status?.policyRefusals ?? [])];
-  const loaded = loadVerifiedPolicy({ current: paths.policy, previous: paths.policyPrevious }, enrollment?.serverPublicKey, (source, reason) =>
+  const loaded = loadVerifiedPolicy({ current: paths.policy, previous: paths.policyPrevious }, enrollment?.serverPublicKey ?? status?.serverPublicKey, (source, reason) =>
     refusals.push({ at: new Date().toISOString(), source, reason }),
   );
   const bundle = loaded?.bundle;
   const now = clock.now();
-  const deviceId = enrollment?.deviceId ?? '';
-  const known = loadKnown(paths.detections, log);
+  const deviceId = enrollment?.deviceId ?? status?.deviceId ?? '';
+  const known: Record<string, KnownDetection> = full
+    ? loadKnown(paths.detections, log)
+    : Object.fromEntries((readJsonFile(viewPaths(paths.dir, me).detections!, z.array(KnownDetection), log, false) ?? []).map((k, i) => [String(i), k]));
   const outbox = readOutbox(paths.outbox, log);
   return {
     stateDir: paths.dir,
-    enrolled: !!enrollment,
-    deviceId: enrollment?.deviceId ?? null,
-    serverUrl: enrollment?.serverUrl ?? null,
+    enrolled: !!enrollment || !!status?.deviceId,
+    deviceId: enrollment?.deviceId ?? status?.deviceId ?? null,
+    serverUrl: enrollment?.serverUrl ?? status?.serverUrl ?? null,
+    view: full ? 'full' : `user ${me}`,
     agent: { running, pid: running ? status!.pid : null, startedAt: status?.startedAt ?? null, lastScanAt: status?.lastScanAt ?? null },
     connection: running ? { state: status!.connection, since: status!.since, lastError: status!.lastError } : { state: 'not running', since: null, lastError: status?.lastError ?? null },
     clock: { serverNow: new Date(now).toISOString(), offsetMs: loadClock(paths.clock)?.offsetMs ?? null, anchored: clock.anchored },
@@ -135,7 +157,9 @@ export function readStatus(paths: StatePaths, lastN: number, log?: Logger): Stat
       };
     }),
     outbox: { pendingBatches: outbox.length, pendingEvents: outbox.reduce((n, b) => n + b.events.length, 0) },
-    lastSent: new SentLog(paths.sentLog).last(lastN),
+    lastSent: full
+      ? new SentLog(paths.sentLog).last(lastN)
+      : [...readJsonLines(viewPaths(paths.dir).deviceLog), ...readJsonLines(viewPaths(paths.dir, me).sent)].sort((a, b) => (a.at < b.at ? -1 : 1)).slice(-lastN),
   };
 }
 
@@ -164,7 +188,7 @@ export function renderStatus(v: StatusView): string {
   }
   lines.push('');
   lines.push(`Waiting to be sent: ${v.outbox.pendingEvents} events in ${v.outbox.pendingBatches} batches`);
-  lines.push(`Last ${v.lastSent.length} messages sent to the server, verbatim:`);
+  lines.push(`Last ${v.lastSent.length} messages sent to the server, verbatim${v.view === 'full' ? '' : ` (device-level ones and those about ${v.view.slice(5)})`}:`);
   for (const s of v.lastSent) lines.push(`  ${s.at} ${JSON.stringify(s.message)}`);
   return lines.join('\n') + '\n';
 }

@@ -132,6 +132,20 @@ suite('employee experience with a real agent, server, user session and D-Bus', (
     expect((await timeline(deviceId)).map((t) => t.kind)).toEqual(expect.arrayContaining(['exception-requested', 'exception-denied']));
 
     for (const m of sentMessages(setup)) expect({ type: m.type, undocumented: undocumentedFields(m) }).toEqual({ type: m.type, undocumented: [] });
+
+    // The employee sees, without privileges, what was sent about them and the device — nobody else's.
+    await expect(promisify(execFile)('cat', [path.join(setup.stateDir, 'sent.jsonl')], { uid: u.uid, gid: u.gid })).rejects.toThrow(/Permission denied/);
+    const mine = JSON.parse((await asUser('--state-dir', setup.stateDir, 'status', '--json', '--last', '200')).stdout);
+    expect(mine.view).toBe(`user ${u.user}`);
+    expect(mine.deviceId).toBe(deviceId);
+    expect(mine.policy.bans[0].name).toBe('Claude Code ban');
+    expect(mine.detections.length).toBeGreaterThan(0);
+    expect(mine.detections.every((d: any) => d.user === u.user)).toBe(true);
+    const types = new Set(mine.lastSent.map((m: any) => m.message.type));
+    expect(types).toEqual(new Set(['hello', 'report']));
+    const events = mine.lastSent.filter((m: any) => m.message.type === 'report').flatMap((m: any) => m.message.events);
+    expect(events.map((e: any) => e.type)).toEqual(expect.arrayContaining(['detection', 'notice', 'acknowledgement', 'exception-request']));
+    expect(events.every((e: any) => (e.detection?.user ?? e.user) === u.user)).toBe(true);
   }, 90_000);
 
   test('the same notice in Chinese for a user whose session is zh_CN', async () => {

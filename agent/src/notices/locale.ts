@@ -2,7 +2,7 @@
 // (English or Simplified Chinese), else the policy's default, else English. The decision is a pure
 // function; the small readers below find the user's LC_ALL / LC_MESSAGES / LANG from their running
 // session (as root), their ~/.config/locale.conf, or the system locale files.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { Locale } from './catalog.js';
 import { environOf, isExpectedFsError, pidsOfUid } from '../notifier/session-env.js';
@@ -60,13 +60,30 @@ export function parseLocaleConf(text: string): LocaleEnv {
   return out;
 }
 
+/** Largest locale file read; a real one is a few lines. */
+const MAX_LOCALE_FILE_BYTES = 4096;
+
+/**
+ * Reads a locale file safely even when a user controls it (~/.config/locale.conf, read as root):
+ * no following symlinks, no blocking on a FIFO, regular files only, size capped. Anything else is
+ * "no locale here", never an error that could stop the agent.
+ */
 export function readLocaleConf(file: string): LocaleEnv | undefined {
+  let fd: number | undefined;
   try {
-    const env = parseLocaleConf(readFileSync(file, 'utf8'));
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    const buf = Buffer.alloc(Math.min(st.size, MAX_LOCALE_FILE_BYTES));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const env = parseLocaleConf(buf.subarray(0, n).toString('utf8'));
     return effectiveTag(env) ? env : undefined;
   } catch (err) {
-    if (isExpectedFsError(err)) return undefined; // no such file on this system: try the next source
+    // Missing, unreadable, a symlink (ELOOP) or a directory: try the next source.
+    if (isExpectedFsError(err) || ['ELOOP', 'EISDIR', 'ENXIO', 'EINVAL'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw err;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -37,6 +37,11 @@ export const AgentStatus = z.strictObject({
   pid: z.number().int(),
   /** The last refused policy bundles (unsigned, altered, older, another device's), newest last. */
   policyRefusals: z.array(PolicyRefusal).max(20).default([]),
+  /** Shown to employees, who cannot read enrollment.json (it holds the credential). */
+  deviceId: z.string().optional(),
+  serverUrl: z.string().optional(),
+  /** The pinned policy-signing key (public), so `status` run by anyone can verify the bundle. */
+  serverPublicKey: z.string().optional(),
   startedAt: z.iso.datetime({ offset: true }),
   connection: z.enum(['connecting', 'connected', 'disconnected']),
   since: z.iso.datetime({ offset: true }),
@@ -88,7 +93,7 @@ export function loadKnown(file: string, log?: Logger): Record<string, KnownDetec
   return readJsonFile(file, KnownDetections, log) ?? {};
 }
 export function saveKnown(file: string, known: Record<string, KnownDetection>): void {
-  writeJsonAtomic(file, known, 0o644); // what the agent found: the employee may see it (status)
+  writeJsonAtomic(file, known); // every user's findings: the agent's eyes only (employees read their own view)
 }
 export function loadStatus(file: string, log?: Logger): AgentStatus | undefined {
   return readJsonFile(file, AgentStatus, log);

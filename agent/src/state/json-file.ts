@@ -39,8 +39,17 @@ export function writeJsonAtomic(file: string, value: unknown, mode = PRIVATE_FIL
 export function readJsonFile<S extends z.ZodType>(file: string, schema: S, log?: Logger, moveAside = true): z.infer<S> | undefined {
   if (!existsSync(file)) return undefined;
   let problem: string;
+  let text: string;
   try {
-    const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    // Not ours to read (an employee running `status` on the service's files): absent for this reader, never "corrupt".
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') return undefined;
+    throw err;
+  }
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
     if (parsed.success) return parsed.data;
     problem = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
   } catch (err) {

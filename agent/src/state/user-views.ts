@@ -1,0 +1,141 @@
+// Per-user views of what the agent knows and sends. On a shared machine each employee can read the
+// messages and findings that concern them, plus the device-level messages (hello, heartbeat), and
+// nobody can read another user's (e.g. the words of their exception request). The full records
+// (sent.jsonl, detections.json) stay readable by the agent's user only.
+// Files live in `<state>/users/`, a folder only the agent can write to; each user's file is owned
+// by that user (mode 0600) so they can read it but cannot redirect the agent's writes elsewhere.
+import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchownSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log.js';
+import { readPasswd } from '../platform/posix-users.js';
+import type { UserHome } from '../platform/index.js';
+import { SENT_LOG_MAX_BYTES } from '../constants.js';
+import type { KnownDetection } from './agent-state.js';
+import { writeJsonAtomic } from './json-file.js';
+
+const VIEWS_DIR_MODE = 0o711;
+const VIEW_FILE_MODE = 0o600;
+const DEVICE_LOG = 'sent-device.jsonl';
+
+type AnyMessage = { type: string; events?: { user?: string; detection?: { user: string } }[] };
+
+export function viewPaths(stateDir: string, user?: string) {
+  const dir = path.join(stateDir, 'users');
+  return {
+    dir,
+    deviceLog: path.join(stateDir, DEVICE_LOG),
+    sent: user ? path.join(dir, `${safe(user)}.sent.jsonl`) : undefined,
+    detections: user ? path.join(dir, `${safe(user)}.detections.json`) : undefined,
+  };
+}
+
+/** OS user names can hold characters a file name should not. */
+function safe(user: string): string {
+  return user.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export class UserViews {
+  private readonly owners: Map<string, UserHome>;
+  /** Users whose findings view was written last time (an emptied view must be rewritten too). */
+  private lastUsers = new Set<string>();
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly log?: Logger,
+  ) {
+    this.owners = new Map(readPasswd().map((u) => [u.user, u]));
+  }
+
+  private ensureDir(): string {
+    const { dir } = viewPaths(this.stateDir);
+    mkdirSync(dir, { recursive: true, mode: VIEWS_DIR_MODE });
+    chmodSync(dir, VIEWS_DIR_MODE);
+    return dir;
+  }
+
+  /** Records a sent message in the views of the users it concerns (or the device-level log). */
+  recordSent(message: AnyMessage, at: Date): void {
+    try {
+      if (message.type !== 'report') {
+        appendFileSync(viewPaths(this.stateDir).deviceLog, JSON.stringify({ at: at.toISOString(), message }) + '\n', { mode: 0o644 });
+        return;
+      }
+      const byUser = new Map<string, unknown[]>();
+      for (const e of message.events ?? []) {
+        const user = e.detection?.user ?? e.user;
+        if (!user) continue;
+        byUser.set(user, [...(byUser.get(user) ?? []), e]);
+      }
+      this.ensureDir();
+      for (const [user, events] of byUser) this.appendOwned(viewPaths(this.stateDir, user).sent!, user, JSON.stringify({ at: at.toISOString(), message: { ...message, events } }) + '\n');
+    } catch (err) {
+      this.log?.error({ err: (err as Error).message }, 'could not update the per-user view of sent messages');
+    }
+  }
+
+  /** Rewrites each user's view of the current findings. */
+  writeFindings(known: readonly KnownDetection[]): void {
+    try {
+      this.ensureDir();
+      const byUser = new Map<string, KnownDetection[]>([...this.lastUsers].map((u) => [u, []]));
+      for (const k of known) byUser.set(k.detection.user, [...(byUser.get(k.detection.user) ?? []), k]);
+      this.lastUsers = new Set(known.map((k) => k.detection.user));
+      for (const [user, list] of byUser) {
+        const file = viewPaths(this.stateDir, user).detections!;
+        writeJsonAtomic(file, list, VIEW_FILE_MODE);
+        this.chownTo(file, user);
+      }
+    } catch (err) {
+      this.log?.error({ err: (err as Error).message }, 'could not update the per-user view of findings');
+    }
+  }
+
+  private appendOwned(file: string, user: string, line: string): void {
+    if (existsSync(file) && statSync(file).size > SENT_LOG_MAX_BYTES) renameSync(file, `${file}.1`);
+    // O_NOFOLLOW: the folder is the agent's, but never write through a link regardless.
+    const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, VIEW_FILE_MODE);
+    try {
+      appendFileSync(fd, line);
+      this.chownFd(fd, user);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private chownFd(fd: number, user: string): void {
+    const u = this.owners.get(user);
+    if (process.getuid?.() !== 0 || u?.uid === undefined) return; // not running as root: the files are already the agent user's
+    fchownSync(fd, u.uid, -1);
+  }
+
+  private chownTo(file: string, user: string): void {
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      this.chownFd(fd, user);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Lines of a JSONL file a caller may read; [] when absent or not readable. */
+export function readJsonLines(file: string | undefined): { at: string; message: unknown }[] {
+  if (!file || !existsSync(file)) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EACCES') return [];
+    throw err;
+  }
+  const out: { at: string; message: unknown }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line) as { at: string; message: unknown });
+    } catch {
+      continue; // a line torn by a crash carries nothing readable
+    }
+  }
+  return out;
+}
