@@ -38,10 +38,14 @@ export interface EmployeeOptions {
 }
 
 const NOTICE_STAGES = new Set<Stage>(['notice', 'enforce', 'hard']);
+/** Wait this long before trying again to show a notice that could not be delivered. */
+const NOTICE_RETRY_MS = 5 * 60_000;
 
 export class EmployeeExperience {
   private ledger: NoticeLedger;
   private readonly stops = new Map<number, AbortController>();
+  /** When delivery to (tool, user) last failed. */
+  private readonly failedAt = new Map<string, number>();
   private busy = false;
 
   constructor(
@@ -118,14 +122,17 @@ export class EmployeeExperience {
         cadence: { reminderEveryMs: v.policy.reminders.everyHours * 3_600_000, finalEveryMs: v.policy.reminders.lastDaysEveryHours * 3_600_000 },
       });
       if (!decision.due) continue;
+      // A delivery that failed (a session bus without a notification daemon) is not retried every tick.
+      if (now - (this.failedAt.get(key) ?? -Infinity) < NOTICE_RETRY_MS) continue;
       sessions ??= await this.o.notifier.loggedInUsers();
       const target = sessions.find((s) => s.user === user);
       if (!target) continue; // not at a desktop now: the notice waits for the next session
       const delivered = await this.show(target, toolId, v, decision.kind ?? 'reminder', {});
       if (delivered) {
+        this.failedAt.delete(key);
         this.ledger[key] = recordShown(this.ledger[key], v.stage as never, new Date(now));
         this.saveLedger();
-      }
+      } else this.failedAt.set(key, now);
     }
   }
 

@@ -23,6 +23,8 @@ export async function enroll(serverUrl: string, token: string, enrollmentFile: s
   } catch (err) {
     throw new EdictError('EDICT_ERR_SERVER_UNREACHABLE', `${url.origin}: ${(err as Error).cause ?? (err as Error).message}`);
   }
+  // A non-JSON answer (a proxy's error page, another service on that port) leaves the body empty;
+  // the status code below then says what happened.
   const body = (await res.json().catch(() => ({}))) as {
     deviceId?: string;
     credential?: string;
@@ -32,7 +34,7 @@ export async function enroll(serverUrl: string, token: string, enrollmentFile: s
   };
   if (!res.ok || !body.deviceId || !body.credential || !body.serverPublicKey || !body.keyId) {
     const code = body.error?.code && isErrorCode(body.error.code) ? body.error.code : 'EDICT_ERR_INTERNAL';
-    throw new EdictError(code, `server answered ${res.status}${body.error?.message ? `: ${body.error.message}` : ''}`);
+    throw new EdictError(code, `server answered ${res.status}${body.error?.message ? `: ${body.error.message}` : body.error ? '' : ' without an Edict answer (is this the Edict server URL?)'}`);
   }
   const enrollment: Enrollment = {
     serverUrl: url.toString().replace(/\/$/, ''),

@@ -18,11 +18,14 @@ export interface ScanResult {
 
 /** The compiled catalog of the last scan: reused while the catalog is unchanged, so per-catalog
  * memory (the process tracker's seen pids) survives from one poll to the next. */
-let lastIndex: { key: string; index: CatalogIndex } | undefined;
+let lastIndex: { catalog: readonly Tool[]; key: string; index: CatalogIndex } | undefined;
 
 export function indexFor(catalog: readonly Tool[]): CatalogIndex {
+  // The same catalog object (the usual case between bundle updates) needs no comparison at all.
+  if (lastIndex?.catalog === catalog) return lastIndex.index;
   const key = JSON.stringify(catalog);
-  if (lastIndex?.key !== key) lastIndex = { key, index: new CatalogIndex(catalog) };
+  if (lastIndex?.key !== key) lastIndex = { catalog, key, index: new CatalogIndex(catalog) };
+  else lastIndex.catalog = catalog;
   return lastIndex.index;
 }
 

@@ -141,7 +141,8 @@ export async function startNotificationServer(u: TestUser, address: string, capa
       if (msg.ready) ready = true;
       if (msg.notify) {
         calls.push(msg.notify);
-        if (msg.senderUid !== undefined) senderUids.push(msg.senderUid);
+        senderUids.push(msg.senderUid ?? -1); // one per call, so indexes match calls
+
       }
     }
   });
@@ -319,11 +320,17 @@ function onMessage(buf) {
     if (member === 'Notify') {
       const [appName, replacesId, icon, summary, bodyText, actions, hints, timeout] = body;
       const id = replacesId || nextId++;
-      reply('u', [id]);
       const notify = { appName, replacesId, icon, summary, body: bodyText, actions, hints, timeout, sender };
+      // Ask the bus who the caller is BEFORE replying: once answered, the caller may disconnect.
       call('GetConnectionUnixUser', 's', [sender]).then(
-        ([senderUid]) => process.stdout.write(JSON.stringify({ notify, senderUid }) + '\n'),
-        (err) => process.stdout.write(JSON.stringify({ notify, senderUidError: String(err) }) + '\n'),
+        ([senderUid]) => {
+          process.stdout.write(JSON.stringify({ notify, senderUid }) + '\n');
+          reply('u', [id]);
+        },
+        (err) => {
+          process.stdout.write(JSON.stringify({ notify, senderUidError: String(err) }) + '\n');
+          reply('u', [id]);
+        },
       );
       return;
     }

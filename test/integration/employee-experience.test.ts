@@ -1,5 +1,5 @@
 // The employee's experience, end to end, with a real agent running as root, a real server, and a
-// separate real OS user (edict-test-user) logged in to a real session D-Bus with a notification
+// separate real OS user (edict-test-employee) logged in to a real session D-Bus with a notification
 // server on it: notices in English and Chinese, `edict-agent ack` and `request-exception` run as
 // that user and round-tripping through the server into the device timeline, the decision coming
 // back as a notice, the `stop` action's countdown ending the banned process (and nothing else),
@@ -64,7 +64,8 @@ suite('employee experience with a real agent, server, user session and D-Bus', (
 
   beforeAll(async () => {
     requireDbusTools();
-    u = ensureTestUser();
+    // Its own account: notifications-dbus.test.ts runs in parallel with edict-test-user and its buses.
+    u = ensureTestUser('edict-test-employee');
     // Like systemd-logind: /run/user/<uid> owned by the user, with the session bus socket in it.
     runtimeDir = path.join('/run/user', String(u.uid));
     rmSync(runtimeDir, { recursive: true, force: true });

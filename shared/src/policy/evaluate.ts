@@ -1,26 +1,10 @@
 // Policy evaluation as pure functions, used unchanged by the agent (offline, on its cached signed
 // bundle, on server-corrected time) and by the server (on receipt of reports, at stage boundaries,
 // for previews), so both ends always agree on a tool's stage for a device and user.
-import { DateTime } from 'luxon';
-import type { Action, BundleException, Policy, PolicySpec, StageInstants, StageName, ZonedTime } from './schema.js';
+import type { Action, Policy, PolicySpec, StageInstants, StageName, ZonedTime } from './schema.js';
+import { zonedToInstant } from './zoned-time.js';
 
-/**
- * The UTC instant of a wall-clock time in an IANA zone. A time that does not exist (inside a
- * daylight-saving gap) moves forward by the gap, as luxon does: 02:30 on a spring-forward day in
- * America/New_York is 03:30 EDT. An ambiguous time (autumn fall-back) takes its first occurrence.
- */
-export function zonedToInstant(z: ZonedTime): Date {
-  const dt = DateTime.fromISO(z.at, { zone: z.timeZone });
-  if (!dt.isValid) throw new Error(`invalid zoned time ${z.at} ${z.timeZone}: ${dt.invalidExplanation ?? dt.invalidReason}`);
-  // luxon resolves an ambiguous wall time to the later offset; a ban should start the first time
-  // the wall clock shows it, so look for an earlier instant (by a DST shift) with the same wall time.
-  const wall = (ms: number) => DateTime.fromMillis(ms, { zone: z.timeZone }).toFormat("yyyy-MM-dd'T'HH:mm:ss");
-  const t = dt.toMillis();
-  for (const shiftMs of [3_600_000, 1_800_000]) {
-    if (wall(t - shiftMs) === wall(t)) return new Date(t - shiftMs);
-  }
-  return dt.toJSDate();
-}
+export { zonedToInstant };
 
 /** Resolves a spec's stage dates to instants; monitor starts at publish, notice at publish when it has no date. */
 export function resolveInstants(spec: PolicySpec, publishedAt: Date): StageInstants {

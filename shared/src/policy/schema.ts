@@ -4,10 +4,11 @@
 // numbered version. The bundle an agent receives (policies in force, catalog, its exceptions) is
 // signed by the server, so the agent can decide offline and trust what it decides on.
 import { z } from 'zod';
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import { MAX_TEXT_CHARS } from '../constants.js';
 import { ShortText, Stage, Timestamp, ToolId } from '../protocol/common.js';
 import { Tool } from '../catalog/schema.js';
+import { zonedToInstant } from './zoned-time.js';
 
 export const LocalizedText = z.strictObject({
   en: z.string().min(1).max(MAX_TEXT_CHARS),
@@ -97,11 +98,13 @@ export const PolicySpec = z
 export type PolicySpec = z.infer<typeof PolicySpec>;
 export type PolicySpecInput = z.input<typeof PolicySpec>;
 
-// Local helper so the schema does not import evaluate.ts (which imports this file's types).
 function zonedInstantOrNaN(at: string, zone: string): number {
   if (!IANAZone.isValidZone(zone)) return NaN;
-  const dt = DateTime.fromISO(at, { zone });
-  return dt.isValid ? dt.toMillis() : NaN;
+  try {
+    return zonedToInstant({ at, timeZone: zone }).getTime();
+  } catch {
+    return NaN; // not a valid date-time: the caller reports it against the field
+  }
 }
 
 /** The UTC instants of a version's stages, resolved once at publish. */
