@@ -142,7 +142,6 @@ export async function startNotificationServer(u: TestUser, address: string, capa
       if (msg.notify) {
         calls.push(msg.notify);
         senderUids.push(msg.senderUid ?? -1); // one per call, so indexes match calls
-
       }
     }
   });
