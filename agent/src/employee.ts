@@ -14,7 +14,7 @@ import { chooseLocale, userLocaleEnv } from './notices/locale.js';
 import { renderNotice, type NoticeInput, type NoticeKind } from './notices/render.js';
 import type { Notifier, NoticeTarget } from './notifier/index.js';
 import type { Platform } from './platform/index.js';
-import { ensureSpool, takeRequests } from './requests/spool.js';
+import { ensureSpool, removeRequest, takeRequests } from './requests/spool.js';
 import type { KnownDetection } from './state/agent-state.js';
 import { readJsonFile, writeJsonAtomic } from './state/json-file.js';
 
@@ -81,7 +81,9 @@ export class EmployeeExperience {
   }
 
   private takeRequests(): void {
-    const taken = takeRequests(this.o.stateDir, { log: this.o.log, userName: (uid) => this.o.platform.userName(uid) });
+    // Files stay in the spool until their events are in the outbox; the request id is the event id,
+    // so a request read twice (a crash in between) is stored once by the server.
+    const taken = takeRequests(this.o.stateDir, { log: this.o.log, userName: (uid) => this.o.platform.userName(uid), keepValid: true });
     if (!taken.length) return;
     const now = this.agent.now();
     const at = new Date(now).toISOString();
@@ -90,15 +92,16 @@ export class EmployeeExperience {
       const r = t.request;
       if (r.kind === 'ack') {
         const stage = this.agent.verdict(r.toolId, t.user, now).stage;
-        events.push({ eventId: randomUUID(), type: 'acknowledgement', observedAt: at, toolId: r.toolId, user: t.user, stage });
+        events.push({ eventId: r.requestId ?? randomUUID(), type: 'acknowledgement', observedAt: at, toolId: r.toolId, user: t.user, stage });
         if (stage !== 'none') this.ledger[ledgerKey(r.toolId, t.user)] = recordAcknowledged(this.ledger[ledgerKey(r.toolId, t.user)], stage as never, new Date(now));
       } else {
-        events.push({ eventId: randomUUID(), type: 'exception-request', observedAt: at, toolId: r.toolId, user: t.user, reason: r.reason });
+        events.push({ eventId: r.requestId, type: 'exception-request', observedAt: at, toolId: r.toolId, user: t.user, reason: r.reason });
       }
       this.o.log.info({ kind: r.kind, toolId: r.toolId, user: t.user }, 'employee request received');
     }
     this.saveLedger();
     this.agent.queue(events);
+    for (const t of taken) removeRequest(t.file, this.o.log);
   }
 
   /** Notices due for (tool, user) pairs with a present install or running copy. */

@@ -29,6 +29,8 @@ export const SPOOL_FOLDER = 'requests';
 export const EmployeeRequest = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('ack'),
+    /** Becomes the event id, so a request taken twice (a crash in between) is stored once. */
+    requestId: z.uuid().optional(),
     toolId: ToolId,
     at: z.iso.datetime(),
     /** Who the writer believed it was; informational only, attribution uses the file owner. */
@@ -48,6 +50,8 @@ export type EmployeeRequest = z.infer<typeof EmployeeRequest>;
 export type NewRequest = { kind: 'ack'; toolId: string } | { kind: 'exception-request'; toolId: string; reason: string };
 
 export interface TakenRequest {
+  /** The spool file, still on disk when taken with `keepValid` (remove it once the request is safe). */
+  file: string;
   /** OS user owning the request file (from its uid). */
   user: string;
   uid: number;
@@ -89,7 +93,7 @@ export function writeRequest(stateDir: string, req: NewRequest, now = new Date()
   const user = safeUserName();
   const request = EmployeeRequest.parse(
     req.kind === 'ack'
-      ? { kind: 'ack', toolId: req.toolId, at: now.toISOString(), ...(user ? { user } : {}) }
+      ? { kind: 'ack', requestId: randomUUID(), toolId: req.toolId, at: now.toISOString(), ...(user ? { user } : {}) }
       : { kind: 'exception-request', requestId: randomUUID(), toolId: req.toolId, reason: req.reason, at: now.toISOString(), ...(user ? { user } : {}) },
   );
   const id = randomUUID();
@@ -115,7 +119,10 @@ export function writeRequest(stateDir: string, req: NewRequest, now = new Date()
 }
 
 /** Agent side: every valid request in the spool, oldest first; every file looked at is removed. */
-export function takeRequests(stateDir: string, opts: { log?: SpoolLog; userName?: (uid: number) => string | undefined; now?: Date } = {}): TakenRequest[] {
+export function takeRequests(
+  stateDir: string,
+  opts: { log?: SpoolLog; userName?: (uid: number) => string | undefined; now?: Date; keepValid?: boolean } = {},
+): TakenRequest[] {
   const dir = requestsDir(stateDir);
   const log = opts.log;
   const nameOf = opts.userName ?? passwdLookup();
@@ -172,8 +179,10 @@ export function takeRequests(stateDir: string, opts: { log?: SpoolLog; userName?
       continue;
     }
     const read = readOwned(file, st);
-    remove(file, log, 'taken');
+    const discard = () => remove(file, log, 'refused');
+    if (!opts.keepValid) remove(file, log, 'taken');
     if ('error' in read) {
+      if (opts.keepValid) discard();
       log?.warn({ file: name, uid: st.uid, why: read.error }, 'refused an employee request file');
       continue;
     }
@@ -182,10 +191,12 @@ export function takeRequests(stateDir: string, opts: { log?: SpoolLog; userName?
       json = JSON.parse(read.text);
     } catch (err) {
       log?.warn({ file: name, uid: read.uid, why: `not JSON: ${(err as Error).message}` }, 'refused an employee request file');
+      if (opts.keepValid) discard();
       continue;
     }
     const parsed = EmployeeRequest.safeParse(json);
     if (!parsed.success) {
+      if (opts.keepValid) discard();
       log?.warn({ file: name, uid: read.uid, why: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') }, 'refused an employee request file');
       continue;
     }
@@ -193,9 +204,14 @@ export function takeRequests(stateDir: string, opts: { log?: SpoolLog; userName?
     if (parsed.data.user !== undefined && parsed.data.user !== user) {
       log?.warn({ file: name, owner: user, claimed: parsed.data.user }, 'request claims another user; attributed to the file owner');
     }
-    out.push({ user, uid: read.uid, request: parsed.data });
+    out.push({ file, user, uid: read.uid, request: parsed.data });
   }
   return out;
+}
+
+/** Removes a request file once its event is safely in the outbox. */
+export function removeRequest(file: string, log?: SpoolLog): void {
+  remove(file, log, 'taken');
 }
 
 /** Opens without following links and checks it is the same regular file lstat saw (no swap in between). */
