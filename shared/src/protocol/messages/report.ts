@@ -13,6 +13,8 @@ const EventBase = {
   observedAt: Timestamp,
 };
 const OsUser = z.string().min(1).max(256);
+/** Which tool and which OS user an employee-side event is about. */
+const About = { toolId: ToolId, user: OsUser };
 
 export const DetectionEvent = z.strictObject({
   ...EventBase,
@@ -28,8 +30,7 @@ export type DetectionEvent = z.infer<typeof DetectionEvent>;
 export const NoticeEvent = z.strictObject({
   ...EventBase,
   type: z.literal('notice'),
-  toolId: ToolId,
-  user: OsUser,
+  ...About,
   stage: Stage,
   /** Why it was shown. */
   reason: z.enum(['stage-change', 'reminder', 'stop-warning', 'exception-decision']),
@@ -43,8 +44,7 @@ export type NoticeEvent = z.infer<typeof NoticeEvent>;
 export const AcknowledgementEvent = z.strictObject({
   ...EventBase,
   type: z.literal('acknowledgement'),
-  toolId: ToolId,
-  user: OsUser,
+  ...About,
   stage: Stage,
 });
 export type AcknowledgementEvent = z.infer<typeof AcknowledgementEvent>;
@@ -52,8 +52,7 @@ export type AcknowledgementEvent = z.infer<typeof AcknowledgementEvent>;
 export const ExceptionRequestEvent = z.strictObject({
   ...EventBase,
   type: z.literal('exception-request'),
-  toolId: ToolId,
-  user: OsUser,
+  ...About,
   /** The employee's own words. */
   reason: z.string().min(1).max(MAX_TEXT_CHARS),
 });
@@ -62,8 +61,7 @@ export type ExceptionRequestEvent = z.infer<typeof ExceptionRequestEvent>;
 export const EnforcementEvent = z.strictObject({
   ...EventBase,
   type: z.literal('enforcement'),
-  toolId: ToolId,
-  user: OsUser,
+  ...About,
   pid: z.number().int().positive(),
   /** warned: countdown shown · terminated: SIGTERM sent · killed: SIGKILL sent · exited: it ended · skipped: pid gone or reused · cancelled: countdown stopped (e.g. exception granted). */
   step: z.enum(['warned', 'terminated', 'killed', 'exited', 'skipped', 'cancelled']),
