@@ -11,7 +11,7 @@ import { stopProcesses, type StopTarget } from './enforce/stopper.js';
 import type { Logger } from './log.js';
 import { decideNotice, ledgerKey, NoticeLedger, recordAcknowledged, recordShown } from './notices/cadence.js';
 import { chooseLocale, userLocaleEnv } from './notices/locale.js';
-import { renderNotice, type NoticeInput, type NoticeKind } from './notices/render.js';
+import { renderNotice, type NoticeInput, type NoticeKind, type NoticeStage } from './notices/render.js';
 import type { Notifier, NoticeTarget } from './notifier/index.js';
 import type { Platform } from './platform/index.js';
 import { ensureSpool, removeRequest, takeRequests } from './requests/spool.js';
@@ -93,7 +93,7 @@ export class EmployeeExperience {
       if (r.kind === 'ack') {
         const stage = this.agent.verdict(r.toolId, t.user, now).stage;
         events.push({ eventId: r.requestId ?? randomUUID(), type: 'acknowledgement', observedAt: at, toolId: r.toolId, user: t.user, stage });
-        if (stage !== 'none') this.ledger[ledgerKey(r.toolId, t.user)] = recordAcknowledged(this.ledger[ledgerKey(r.toolId, t.user)], stage as never, new Date(now));
+        if (stage !== 'none') this.ledger[ledgerKey(r.toolId, t.user)] = recordAcknowledged(this.ledger[ledgerKey(r.toolId, t.user)], stage, new Date(now));
       } else {
         events.push({ eventId: r.requestId, type: 'exception-request', observedAt: at, toolId: r.toolId, user: t.user, reason: r.reason });
       }
@@ -133,7 +133,7 @@ export class EmployeeExperience {
       const delivered = await this.show(target, toolId, v, decision.kind ?? 'reminder', {});
       if (delivered) {
         this.failedAt.delete(key);
-        this.ledger[key] = recordShown(this.ledger[key], v.stage as never, new Date(now));
+        this.ledger[key] = recordShown(this.ledger[key], v.stage as NoticeStage, new Date(now));
         this.saveLedger();
       } else this.failedAt.set(key, now);
     }

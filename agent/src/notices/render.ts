@@ -3,12 +3,15 @@
 // that it is company policy, the effective date in the user's own time zone with a countdown, the
 // reason, each replacement with how to get it, and how to acknowledge or ask for an exception.
 // Pure: the clock and the user's time zone are inputs; all wording lives in messages/.
+import type { Action } from '../../../shared/src/policy/schema.js';
+import type { Stage } from '../../../shared/src/protocol/common.js';
 import { message, type Locale } from './catalog.js';
 
 export type { Locale } from './catalog.js';
 export type NoticeKind = 'stage-change' | 'reminder' | 'stop-warning' | 'exception-decision';
-export type NoticeStage = 'monitor' | 'notice' | 'enforce' | 'hard';
-export type NoticeAction = 'report' | 'notify' | 'warn' | 'stop';
+/** The shared stage and action types (a notice is never about stage `none`). */
+export type NoticeStage = Exclude<Stage, 'none'>;
+export type NoticeAction = Action;
 
 export interface LocalizedText {
   en: string;

@@ -4,8 +4,10 @@
 // reach nothing through a crafted bus address that they could not reach anyway) and an environment
 // holding only DBUS_SESSION_BUS_ADDRESS. The bus is /run/user/<uid>/bus, or the address found in
 // one of the user's processes. gdbus comes with GLib (Debian: libglib2.0-bin).
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { readPasswd } from '../platform/posix-users.js';
+import type { UserHome } from '../platform/types.js';
 import { sessionEnvOfUid } from './session-env.js';
 import { failureDetail, runCommand } from './run.js';
 import type { DeliveryResult, NoticeTarget, NotificationContent, Notifier } from './types.js';
@@ -35,12 +37,7 @@ export interface LinuxNotifierOptions {
   timeoutMs?: number;
 }
 
-interface PasswdEntry {
-  user: string;
-  uid: number;
-  gid: number;
-  home: string;
-}
+type PasswdEntry = Required<Pick<UserHome, 'user' | 'uid' | 'gid' | 'home'>>;
 
 export function linuxNotifier(opts: LinuxNotifierOptions = {}): Notifier {
   return {
@@ -175,20 +172,9 @@ export function parseLoginctlSessions(text: string): number[] {
   return out;
 }
 
-function passwdEntries(file = '/etc/passwd'): PasswdEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  const out: PasswdEntry[] = [];
-  for (const line of text.split('\n')) {
-    const [user, , uid, gid, , home] = line.split(':');
-    if (user && home && /^\d+$/.test(uid ?? '') && /^\d+$/.test(gid ?? '')) out.push({ user, uid: Number(uid), gid: Number(gid), home });
-  }
-  return out;
+/** Accounts with uid, gid and home (the shared /etc/passwd reader). */
+function passwdEntries(file?: string): PasswdEntry[] {
+  return readPasswd(file).filter((u): u is PasswdEntry => u.uid !== undefined && u.gid !== undefined);
 }
 
 function findGdbus(): string {

@@ -8,10 +8,11 @@ export function readPasswd(file = '/etc/passwd'): UserHome[] {
   const out: UserHome[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line || line.startsWith('#')) continue;
-    const [user, , uidStr, , , home] = line.split(':');
+    const [user, , uidStr, gidStr, , home] = line.split(':');
     const uid = Number(uidStr);
-    if (!user || !home || !Number.isInteger(uid)) continue;
-    out.push({ user, uid, home });
+    const gid = Number(gidStr);
+    if (!user || !home || !/^\d+$/.test(uidStr ?? '') || !/^\d+$/.test(gidStr ?? '')) continue;
+    out.push({ user, uid, gid, home });
   }
   return out;
 }

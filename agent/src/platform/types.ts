@@ -4,6 +4,8 @@
 export interface UserHome {
   user: string;
   uid?: number;
+  /** Primary group, where the OS has one. */
+  gid?: number;
   home: string;
 }
 
