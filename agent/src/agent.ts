@@ -24,6 +24,7 @@ import {
   type Stage,
 } from '../../shared/src/protocol/index.js';
 import { EDICT_VERSION } from '../../shared/src/version.js';
+import { BoundaryTimer } from './boundary-timer.js';
 import { AgentClock } from './clock.js';
 import type { AgentConfig } from './config.js';
 import { ACK_TIMEOUT_MS, EMPLOYEE_TICK_MS, KNOWN_SAVE_INTERVAL_MS, STATE_DIR_MODE, STATUS_WRITE_INTERVAL_MS } from './constants.js';
@@ -74,7 +75,7 @@ export class EdictAgent {
   private known: Record<string, KnownDetection>;
   private status: AgentStatus;
   private tasks: ScheduledTask[] = [];
-  private boundaryTimer?: NodeJS.Timeout;
+  private readonly boundaryTimer: BoundaryTimer;
   private inFlight?: { batchId: string; timer: NodeJS.Timeout };
   private scanning = Promise.resolve();
   private readonly startedAt = Date.now();
@@ -89,6 +90,11 @@ export class EdictAgent {
     this.views = new UserViews(o.paths.dir, o.log);
     this.sentLog = new SentLog(o.paths.sentLog, this.views);
     this.clock = new AgentClock(loadClock(o.paths.clock, o.log), o.localNow);
+    this.boundaryTimer = new BoundaryTimer(
+      () => this.clock.now(),
+      (now) => nextBoundary(this.bundle?.policies ?? [], now, this.bundle?.exceptions ?? []),
+      () => this.reevaluate(),
+    );
     const now = new Date().toISOString();
     this.status = {
       pid: process.pid,
@@ -150,7 +156,7 @@ export class EdictAgent {
 
   async stop(): Promise<void> {
     for (const t of this.tasks) await t.stop();
-    clearTimeout(this.boundaryTimer);
+    this.boundaryTimer.stop();
     clearInterval(this.employeeTimer);
     this.employee.stop();
     if (this.inFlight) clearTimeout(this.inFlight.timer);
@@ -255,17 +261,7 @@ export class EdictAgent {
   }
 
   private scheduleBoundary(): void {
-    clearTimeout(this.boundaryTimer);
-    const now = this.clock.now();
-    const next = nextBoundary(this.bundle?.policies ?? [], now, this.bundle?.exceptions ?? []);
-    if (next === null) return;
-    // setTimeout holds at most ~24.8 days; re-arm in steps until the boundary is near.
-    const delay = Math.min(next - now, 2 ** 31 - 1);
-    this.boundaryTimer = setTimeout(() => {
-      if (this.clock.now() >= next) this.reevaluate();
-      this.scheduleBoundary();
-    }, delay + 5);
-    this.boundaryTimer.unref();
+    this.boundaryTimer.arm();
   }
 
   private async onOpen(): Promise<void> {
@@ -294,9 +290,10 @@ export class EdictAgent {
         saveClock(this.o.paths.clock, this.clock.sync(msg.serverTime));
         this.status = { ...this.status, connection: 'connected', since: new Date().toISOString(), lastError: null };
         this.writeStatus();
-        this.scheduleBoundary();
         this.startHeartbeat(msg.heartbeatIntervalMs);
-        this.flush();
+        // The corrected clock may have moved past a boundary: re-evaluate (it also flushes), then re-arm.
+        this.reevaluate();
+        this.scheduleBoundary();
         return;
       case 'policy':
         return this.onPolicy(msg.signed);

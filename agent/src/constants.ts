@@ -29,3 +29,12 @@ export const MAX_GLOB_MATCHES = 200;
 export const KNOWN_SAVE_INTERVAL_MS = 60_000;
 /** status.json is rewritten on every connection change, and otherwise at most this often (lastScanAt only). */
 export const STATUS_WRITE_INTERVAL_MS = 10_000;
+/**
+ * Longest single wait of the stage-boundary timer. Node's setTimeout holds at most 2^31-1 ms
+ * (~24.8 days; longer delays fire at once with a TimeoutOverflowWarning), and its clock stops while
+ * a laptop sleeps, so a boundary far ahead is reached in steps: one cheap wake-up a minute bounds
+ * how late a stage flips after the machine resumes.
+ */
+export const MAX_BOUNDARY_STEP_MS = 60_000;
+/** Fire a boundary timer this long after the instant, so the stage computed then is already the new one. */
+export const BOUNDARY_MARGIN_MS = 5;
