@@ -15,7 +15,8 @@ import { ComplianceService } from './compliance/service.js';
 import { loadOrCreateSigningKey } from './keys.js';
 import { PolicyService } from './policy/service.js';
 import { BoundaryScheduler } from './scheduler.js';
-import { Store } from './store/index.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
   url: string;
@@ -24,6 +25,7 @@ export interface RunningServer {
   policies: PolicyService;
   compliance: ComplianceService;
   exceptions: ExceptionService;
+  ingest: IngestPipeline;
   scheduler: BoundaryScheduler;
   gateway: AgentGateway;
   /** Path of the file holding the first admin token (written only when it was created). */
@@ -40,29 +42,38 @@ export interface StartOptions {
 export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = Store.open(config.dataDir);
+  const store = await openStore({ dataDir: config.dataDir });
   const adminTokenFile = path.join(config.dataDir, 'admin-token');
-  ensureAdminToken(store, adminTokenFile, log);
-
-  const key = loadOrCreateSigningKey(config.dataDir);
-  const policies = new PolicyService(store, key);
-  const compliance = new ComplianceService(store, policies);
-  const exceptions = new ExceptionService(store, policies, compliance);
-  const gateway = new AgentGateway({ store, policies, compliance, exceptions }, log, opts.pingIntervalMs);
-  const scheduler = new BoundaryScheduler(store, policies, compliance, exceptions, log);
-  scheduler.start();
-  const api = buildApi({ store, policies, compliance, exceptions, gateway, key, log }, EDICT_VERSION);
-  gateway.attach(api.server);
-
+  let scheduler: BoundaryScheduler | undefined;
+  let compliance: ComplianceService | undefined;
+  let gateway: AgentGateway | undefined;
+  let api: ReturnType<typeof buildApi> | undefined;
+  let policies: PolicyService;
+  let exceptions: ExceptionService;
+  let ingest: IngestPipeline;
   try {
+    await ensureAdminToken(store, adminTokenFile, log);
+    const key = loadOrCreateSigningKey(config.dataDir);
+    policies = await PolicyService.create(store, key);
+    compliance = new ComplianceService(store, policies, log);
+    exceptions = new ExceptionService(store, policies, compliance);
+    ingest = new IngestPipeline(store, policies, compliance, exceptions, log);
+    gateway = new AgentGateway({ store, policies, compliance, exceptions, ingest }, log, opts.pingIntervalMs);
+    scheduler = new BoundaryScheduler(store, policies, compliance, exceptions, log);
+    await scheduler.start();
+    api = buildApi({ store, policies, compliance, exceptions, gateway, key, log }, EDICT_VERSION);
+    gateway.attach(api.server);
     await api.listen({ host: config.host, port: config.port });
   } catch (err) {
-    scheduler.stop();
-    gateway.close();
-    store.close();
+    scheduler?.stop();
+    compliance?.stop();
+    gateway?.close();
+    await api?.close().catch(() => undefined);
+    await store.close();
     throw err;
   }
-  const port = (api.server.address() as AddressInfo).port;
+  const [c, g, sch, a] = [compliance, gateway, scheduler, api];
+  const port = (a.server.address() as AddressInfo).port;
   const url = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, dataDir: config.dataDir, version: EDICT_VERSION }, 'edict-server listening');
 
@@ -72,18 +83,20 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     port,
     store,
     policies,
-    compliance,
+    compliance: c,
     exceptions,
-    scheduler,
-    gateway,
+    ingest,
+    scheduler: sch,
+    gateway: g,
     adminTokenFile,
     async close() {
       if (closed) return;
       closed = true;
-      scheduler.stop();
-      gateway.close();
-      await api.close();
-      store.close();
+      sch.stop();
+      c.stop();
+      g.close();
+      await a.close();
+      await store.close();
     },
   };
 }
@@ -93,11 +106,11 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
  * The file is written inside the transaction: if it cannot be written, no token is stored either,
  * and the next start tries again (a token nobody can read would lock the admin out).
  */
-function ensureAdminToken(store: Store, file: string, log: Logger): void {
-  if (store.tokens.countActiveApiTokens('admin') > 0) return;
-  const { id } = store.tx(() => {
-    const t = store.tokens.createApiToken('admin', 'initial');
-    store.audit.append('system', 'api-token.create', t.id, { role: 'admin', label: 'initial' });
+async function ensureAdminToken(store: Store, file: string, log: Logger): Promise<void> {
+  if ((await store.tokens.countActiveApiTokens('admin')) > 0) return;
+  const { id } = await store.tx(async (r) => {
+    const t = await r.tokens.createApiToken('admin', 'initial');
+    await r.audit.append('system', 'api-token.create', t.id, { role: 'admin', label: 'initial' });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, t.token + '\n', { mode: SECRET_FILE_MODE });
     chmodSync(tmp, SECRET_FILE_MODE);

@@ -25,3 +25,12 @@ export const SECRET_FILE_MODE = 0o600;
 export const LIST_MAX_LIMIT = 1000;
 /** Exit code for a bad configuration (sysexits EX_CONFIG), so service managers do not restart-loop on it. */
 export const EXIT_CONFIG = 78;
+/**
+ * Longest stretch of synchronous store work in one go (an ingest transaction, a slice of a bulk
+ * recompute) before the event loop is given back: with the commit's fsync on top, no agent or API
+ * request waits more than ~20 ms behind it.
+ */
+export const INGEST_SLICE_MS = 8;
+export const JOB_SLICE_MS = 8;
+/** Events validated between two yields to the event loop when a large report arrives. */
+export const VALIDATE_SLICE_EVENTS = 50;

@@ -1,10 +1,11 @@
 // Boundary scheduler. A node-cron task ticks every second and processes, in order, every instant
 // that has come due since the last one processed (the watermark, kept in the database): stage
-// dates of the policies in force and exception expiries. At a stage boundary the server recomputes
-// every device's compliance state at that very instant and pushes a fresh bundle to connected
-// agents (which also flip on their own, offline included); at an expiry it ends the exception.
-// The watermark moves only after an instant was processed, so a late tick, a crash or a stopped
-// server never loses a boundary: the next tick (or the next start) catches up, at the right instant.
+// dates of the policies in force and exception expiries. At a stage boundary the server queues a
+// recompute of every affected device's state at that very instant (a durable compliance job, run
+// in short slices) and pushes a fresh bundle to connected agents (which also flip on their own,
+// offline included); at an expiry it ends the exception. The watermark moves in the same
+// transaction that queued an instant's work, so a late tick, a crash or a stopped server never loses
+// a boundary: the next tick (or the next start) catches up, at the right instant.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { ComplianceService } from './compliance/service.js';
 import type { ExceptionService } from './compliance/exceptions.js';
@@ -17,6 +18,7 @@ const WATERMARK = 'boundaries_processed_until';
 interface Due {
   at: string;
   stages: string[];
+  tools: Set<string>;
   expiries: string[];
 }
 
@@ -31,53 +33,63 @@ export class BoundaryScheduler {
     private readonly log: Logger,
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     const now = new Date();
-    const first = !this.store.policies.meta(WATERMARK);
-    const caught = first ? 0 : this.processDue(now.getTime());
-    const changed = this.compliance.recomputeAll(now.toISOString(), 'server-start');
-    this.store.policies.setMeta(WATERMARK, now.toISOString());
-    if (caught || changed) this.log.info({ boundaries: caught, changed }, 'caught up on boundaries missed while stopped');
-    this.task = cron.schedule('* * * * * *', () => {
-      try {
-        this.processDue(Date.now());
-      } catch (err) {
-        this.log.error({ err }, 'boundary processing failed; retried next second');
-      }
-    }, { name: 'stage-boundaries', noOverlap: true });
+    const first = !(await this.store.policies.meta(WATERMARK));
+    if (first) await this.store.policies.setMeta(WATERMARK, now.toISOString());
+    else {
+      const caught = await this.processDue(now.getTime());
+      if (caught) this.log.info({ boundaries: caught }, 'caught up on boundaries missed while stopped');
+    }
+    this.compliance.kick();
+    this.task = cron.schedule(
+      '* * * * * *',
+      async () => {
+        try {
+          await this.processDue(Date.now());
+        } catch (err) {
+          this.log.error({ err }, 'boundary processing failed; retried next second');
+        }
+      },
+      { name: 'stage-boundaries', noOverlap: true },
+    );
   }
 
   /** Every instant in (watermark, nowMs], oldest first. */
-  private due(nowMs: number): Due[] {
-    const since = this.store.policies.meta(WATERMARK) ?? new Date(0).toISOString();
+  private async due(nowMs: number): Promise<Due[]> {
+    const since = (await this.store.policies.meta(WATERMARK)) ?? new Date(0).toISOString();
     const until = new Date(nowMs).toISOString();
     const byAt = new Map<string, Due>();
-    const add = (at: string | undefined, kind: 'stages' | 'expiries', id: string) => {
-      // A granted exception past its expiry is always due, even behind the watermark: it must end.
-      if (!at || (kind === 'stages' && at <= since) || at > until) return;
-      const d = byAt.get(at) ?? { at, stages: [], expiries: [] };
-      d[kind].push(id);
-      byAt.set(at, d);
-    };
+    const at = (iso: string) => byAt.get(iso) ?? (byAt.set(iso, { at: iso, stages: [], tools: new Set(), expiries: [] }), byAt.get(iso)!);
     for (const p of this.policies.active()) {
       // A stage that starts at publish (notice without a date) is no boundary: publishing recomputed.
-      for (const [stage, at] of Object.entries(p.instants)) if (stage !== 'monitor' && at !== p.instants.monitor) add(at, 'stages', `${p.id}:${stage}`);
+      for (const [stage, iso] of Object.entries(p.instants)) {
+        if (stage === 'monitor' || iso === p.instants.monitor || iso <= since || iso > until) continue;
+        const d = at(iso);
+        d.stages.push(`${p.id}:${stage}`);
+        for (const t of p.tools) d.tools.add(t);
+      }
     }
-    for (const e of this.store.exceptions.list({ status: 'granted' })) add(e.expiresAt ?? undefined, 'expiries', e.id);
+    // A granted exception past its expiry is always due, even behind the watermark: it must end.
+    for (const e of await this.store.exceptions.list({ status: 'granted' })) if (e.expiresAt && e.expiresAt <= until) at(e.expiresAt).expiries.push(e.id);
     return [...byAt.values()].sort((a, b) => (a.at < b.at ? -1 : 1));
   }
 
-  /** Processes what came due; returns how many instants. The watermark follows each one processed. */
-  processDue(nowMs: number): number {
-    const due = this.due(nowMs);
+  /** Processes what came due; returns how many instants. */
+  async processDue(nowMs: number): Promise<number> {
+    const due = await this.due(nowMs);
     for (const d of due) {
-      for (const id of d.expiries) this.exceptions.expire(id);
+      for (const id of d.expiries) await this.exceptions.expire(id);
+      await this.store.tx(async (r) => {
+        if (d.stages.length) await this.compliance.addJob(d.at, 'stage-boundary', [...d.tools].sort());
+        const mark = await r.policies.meta(WATERMARK);
+        if (!mark || mark < d.at) await r.policies.setMeta(WATERMARK, d.at);
+      });
       if (d.stages.length) {
-        const changed = this.compliance.recomputeAll(d.at, 'stage-boundary');
-        this.log.info({ at: d.at, boundaries: d.stages, changed }, 'stage boundary reached');
+        this.log.info({ at: d.at, boundaries: d.stages }, 'stage boundary reached');
+        this.compliance.kick();
+        await this.policies.touch();
       }
-      this.store.policies.setMeta(WATERMARK, d.at);
-      if (d.stages.length) this.policies.touch();
     }
     return due.length;
   }

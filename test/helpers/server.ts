@@ -5,13 +5,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, type RunningServer } from '../../server/src/app.js';
 import { loadServerConfig } from '../../server/src/config.js';
+import type Database from 'better-sqlite3';
 import { SERVER_CLI } from './paths.js';
+import { openTestDb } from './sqlite.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
 export interface TestServer extends RunningServer {
   adminToken: string;
   dataDir: string;
+  /** A second plain connection to the database file, for looking at rows directly. */
+  db: Database.Database;
   api<T = any>(method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
 }
 
@@ -39,9 +43,16 @@ export async function startTestServer(opts: { dataDir?: string; pingIntervalMs?:
   const config = loadServerConfig({ flags: { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent' } });
   const s = await startServer(config, { pingIntervalMs: opts.pingIntervalMs });
   const adminToken = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+  const db = openTestDb(dataDir);
+  const close = s.close.bind(s);
   return Object.assign(s, {
     adminToken,
     dataDir,
+    db,
+    close: async () => {
+      db.close();
+      await close();
+    },
     api: <T = any>(method: string, p: string, body?: unknown, token: string = adminToken) => api<T>(s.url, token, method, p, body),
   });
 }

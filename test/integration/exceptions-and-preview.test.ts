@@ -152,7 +152,7 @@ describe('exceptions', () => {
     expect(kinds.filter((k) => k === 'exception-requested')).toHaveLength(2);
     expect(kinds).toEqual(expect.arrayContaining(['exception-granted', 'exception-denied']));
     // Helpdesk may decide, auditors may not.
-    const auditor = server.store.tokens.createApiToken('auditor', 'a').token;
+    const auditor = (await server.store.tokens.createApiToken('auditor', 'a')).token;
     expect((await server.api('POST', `/exceptions/${pending.id}/deny`, {}, auditor)).body.error.code).toBe('EDICT_ERR_FORBIDDEN');
   }, 30_000);
 

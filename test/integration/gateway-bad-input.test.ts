@@ -15,7 +15,7 @@ let bad: { deviceId: string; credential: string };
 let bystander: RawPeer;
 
 function counts() {
-  const db = server.store.db;
+  const db = server.db;
   return {
     events: db.prepare('SELECT count(*) FROM detection_events').pluck().get(),
     devices: db.prepare('SELECT count(*) FROM devices').pluck().get(),

@@ -2,7 +2,7 @@
 // Roles: admin (everything), auditor (read-only), helpdesk (devices and, later, exceptions).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EdictError } from '../../../shared/src/errors.js';
-import type { Role, TokenStore } from '../store/tokens.js';
+import type { Role, TokenRepo } from '../store/index.js';
 
 export function bearerToken(header: string | undefined): string | undefined {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
@@ -23,11 +23,11 @@ declare module 'fastify' {
 }
 
 /** A fastify preHandler that admits callers whose token has one of `roles`. */
-export function requireRole(tokens: TokenStore, roles: readonly Role[]) {
+export function requireRole(tokens: TokenRepo, roles: readonly Role[]) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = bearerToken(req.headers.authorization);
     if (!token) throw new EdictError('EDICT_ERR_UNAUTHENTICATED');
-    const found = tokens.findApiToken(token);
+    const found = await tokens.findApiToken(token);
     if (!found) throw new EdictError('EDICT_ERR_BAD_CREDENTIAL');
     if (!roles.includes(found.role)) throw new EdictError('EDICT_ERR_FORBIDDEN', `role ${found.role}`);
     req.caller = { tokenId: found.id, role: found.role, actor: `${found.role}:${found.label}` };

@@ -1,12 +1,11 @@
 // Exceptions service: employee requests (from agent events), admin grants, approvals, denials,
 // revocations and expiry. Every step is a timeline fact and an audit entry; every change that
-// affects enforcement recomputes the device's state and pushes a new bundle to the device.
+// affects enforcement reconciles the device's state and pushes a new bundle to the device.
 import { EdictError } from '../../../shared/src/errors.js';
 import type { ExceptionRequestEvent } from '../../../shared/src/protocol/index.js';
 import type { PolicyService } from '../policy/service.js';
 import { newId } from '../secrets.js';
-import type { ExceptionRow } from '../store/exceptions.js';
-import type { Store } from '../store/index.js';
+import type { ExceptionRow, ExceptionStatus, Store } from '../store/index.js';
 import type { ComplianceService } from './service.js';
 
 export interface DecisionSink {
@@ -24,8 +23,8 @@ export class ExceptionService {
   ) {}
 
   /** Stores an employee's request (inside the report transaction); a replayed event adds nothing (returns false). */
-  recordRequest(deviceId: string, e: ExceptionRequestEvent): boolean {
-    const inserted = this.store.exceptions.insert({
+  async recordRequest(deviceId: string, e: ExceptionRequestEvent): Promise<boolean> {
+    const inserted = await this.store.exceptions.insert({
       id: newId('exc'),
       toolId: e.toolId,
       deviceId,
@@ -37,18 +36,18 @@ export class ExceptionService {
       requestEvent: e.eventId,
       expiresAt: null,
     });
-    if (inserted) this.store.compliance.fact(deviceId, e.toolId, e.observedAt, 'exception-requested', `requested by ${e.user}`, { user: e.user, reason: e.reason }, e.eventId);
+    if (inserted) await this.store.compliance.fact(deviceId, e.toolId, e.observedAt, 'exception-requested', `requested by ${e.user}`, { user: e.user, reason: e.reason }, e.eventId);
     return inserted;
   }
 
   /** An admin or helpdesk grants an exception directly. */
-  grant(input: { toolId: string; deviceId: string; user?: string; reason: string; expiresAt: string }, actor: string): ExceptionRow {
-    if (!this.store.devices.get(input.deviceId)) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${input.deviceId}`);
+  async grant(input: { toolId: string; deviceId: string; user?: string; reason: string; expiresAt: string }, actor: string): Promise<ExceptionRow> {
+    if (!(await this.store.devices.get(input.deviceId))) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${input.deviceId}`);
     this.checkExpiry(input.expiresAt);
     const id = newId('exc');
     const now = new Date().toISOString();
-    this.store.tx(() => {
-      this.store.exceptions.insert({
+    await this.store.tx(async (r) => {
+      await r.exceptions.insert({
         id,
         toolId: input.toolId,
         deviceId: input.deviceId,
@@ -63,77 +62,77 @@ export class ExceptionService {
         decisionNote: input.reason,
         expiresAt: input.expiresAt,
       });
-      this.afterDecision(id, 'exception-granted', actor, now);
-      this.policies.touchInTx();
+      await this.afterDecision(id, 'exception-granted', actor, now);
+      await this.policies.touchInTx();
     });
-    this.policies.refresh([input.deviceId]);
-    return this.store.exceptions.get(id)!;
+    await this.policies.refresh([input.deviceId]);
+    return (await this.store.exceptions.get(id))!;
   }
 
-  approve(id: string, input: { expiresAt: string; note?: string }, actor: string): ExceptionRow {
-    const row = this.requireStatus(id, ['requested']);
+  async approve(id: string, input: { expiresAt: string; note?: string }, actor: string): Promise<ExceptionRow> {
     this.checkExpiry(input.expiresAt);
-    const now = new Date().toISOString();
-    this.store.tx(() => {
-      this.store.exceptions.decide(id, 'granted', actor, input.note ?? null, input.expiresAt);
-      this.afterDecision(id, 'exception-granted', actor, now);
-      this.policies.touchInTx();
+    let deviceId = '';
+    await this.store.tx(async (r) => {
+      deviceId = (await this.requireStatus(id, ['requested'])).deviceId;
+      await r.exceptions.decide(id, 'granted', actor, input.note ?? null, input.expiresAt);
+      await this.afterDecision(id, 'exception-granted', actor, (await r.exceptions.get(id))!.decidedAt!);
+      await this.policies.touchInTx();
     });
-    this.policies.refresh([row.deviceId]);
+    await this.policies.refresh([deviceId]);
     return this.deliver(id);
   }
 
-  deny(id: string, input: { note?: string }, actor: string): ExceptionRow {
-    this.requireStatus(id, ['requested']);
-    const now = new Date().toISOString();
-    this.store.tx(() => {
-      this.store.exceptions.decide(id, 'denied', actor, input.note ?? null, null);
-      this.afterDecision(id, 'exception-denied', actor, now);
+  async deny(id: string, input: { note?: string }, actor: string): Promise<ExceptionRow> {
+    await this.store.tx(async (r) => {
+      await this.requireStatus(id, ['requested']);
+      await r.exceptions.decide(id, 'denied', actor, input.note ?? null, null);
+      await this.afterDecision(id, 'exception-denied', actor, (await r.exceptions.get(id))!.decidedAt!);
     });
     return this.deliver(id);
   }
 
-  revoke(id: string, actor: string): ExceptionRow {
-    const row = this.requireStatus(id, ['granted']);
+  async revoke(id: string, actor: string): Promise<ExceptionRow> {
     const now = new Date().toISOString();
-    this.store.tx(() => {
-      this.store.exceptions.end(id, 'revoked', actor, now);
-      this.afterDecision(id, 'exception-revoked', actor, now);
-      this.policies.touchInTx();
+    let deviceId = '';
+    await this.store.tx(async (r) => {
+      deviceId = (await this.requireStatus(id, ['granted'])).deviceId;
+      await r.exceptions.end(id, 'revoked', actor, now);
+      await this.afterDecision(id, 'exception-revoked', actor, now);
+      await this.policies.touchInTx();
     });
-    this.policies.refresh([row.deviceId]);
-    return this.store.exceptions.get(id)!;
+    await this.policies.refresh([deviceId]);
+    return (await this.store.exceptions.get(id))!;
   }
 
   /** Ends a granted exception at its expiry instant (called by the scheduler, and at start-up for missed ones). */
-  expire(id: string): void {
-    const row = this.store.exceptions.get(id);
+  async expire(id: string): Promise<void> {
+    const row = await this.store.exceptions.get(id);
     if (!row || row.status !== 'granted' || !row.expiresAt) return;
-    this.store.tx(() => {
-      this.store.exceptions.end(id, 'expired', 'system', row.expiresAt!);
-      this.store.compliance.fact(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', 'expiry reached', { exceptionId: id }, null);
-      this.store.audit.append('system', 'exception.expire', id, { deviceId: row.deviceId, toolId: row.toolId });
-      this.compliance.recompute(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', { exceptionId: id });
-      this.policies.touchInTx();
+    await this.store.tx(async (r) => {
+      await r.exceptions.end(id, 'expired', 'system', row.expiresAt!);
+      await r.compliance.fact(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', 'expiry reached', { exceptionId: id }, null);
+      await r.audit.append('system', 'exception.expire', id, { deviceId: row.deviceId, toolId: row.toolId });
+      await this.compliance.reconcile(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', { exceptionId: id });
+      await this.policies.touchInTx();
     });
-    this.policies.refresh([row.deviceId]);
+    await this.policies.refresh([row.deviceId]);
   }
 
-  private afterDecision(id: string, kind: string, actor: string, at: string): void {
-    const row = this.store.exceptions.get(id)!;
-    this.store.compliance.fact(row.deviceId, row.toolId, at, kind, `by ${actor}`, { exceptionId: id, user: row.user, expiresAt: row.expiresAt, note: row.decisionNote }, null);
-    this.store.audit.append(actor, kind.replace('exception-', 'exception.'), id, { deviceId: row.deviceId, toolId: row.toolId, user: row.user, expiresAt: row.expiresAt });
-    this.compliance.recompute(row.deviceId, row.toolId, at, kind, { exceptionId: id });
+  private async afterDecision(id: string, kind: string, actor: string, at: string): Promise<void> {
+    const row = (await this.store.exceptions.get(id))!;
+    await this.store.compliance.fact(row.deviceId, row.toolId, at, kind, `by ${actor}`, { exceptionId: id, user: row.user, expiresAt: row.expiresAt, note: row.decisionNote }, null);
+    await this.store.audit.append(actor, kind.replace('exception-', 'exception.'), id, { deviceId: row.deviceId, toolId: row.toolId, user: row.user, expiresAt: row.expiresAt });
+    await this.compliance.reconcile(row.deviceId, row.toolId, at, kind, { exceptionId: id });
   }
 
-  private deliver(id: string): ExceptionRow {
-    const row = this.store.exceptions.get(id)!;
-    if (row.requestEvent && this.sink?.sendDecision(row)) this.store.exceptions.markDecisionSent(id);
-    return this.store.exceptions.get(id)!;
+  private async deliver(id: string): Promise<ExceptionRow> {
+    const row = (await this.store.exceptions.get(id))!;
+    if (row.requestEvent && this.sink?.sendDecision(row)) await this.store.exceptions.markDecisionSent(id);
+    return (await this.store.exceptions.get(id))!;
   }
 
-  private requireStatus(id: string, allowed: ExceptionRow['status'][]): ExceptionRow {
-    const row = this.store.exceptions.get(id);
+  private async requireStatus(id: string, allowed: ExceptionStatus[]): Promise<ExceptionRow> {
+    const row = await this.store.exceptions.get(id);
     if (!row) throw new EdictError('EDICT_ERR_NOT_FOUND', `exception ${id}`);
     if (!allowed.includes(row.status)) throw new EdictError('EDICT_ERR_VALIDATION', `exception ${id} is ${row.status}`);
     return row;

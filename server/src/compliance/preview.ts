@@ -1,6 +1,6 @@
 // Impact preview for a draft: which devices and users would be noticed, violating, exempt... now
 // and at each of the draft's stage dates, as if it were published now, from current detections.
-// It runs the same computation the compliance service records, so what it shows is what happens.
+// It runs the same evaluation the compliance engine records with, so what it shows is what happens.
 import type { ComplianceState } from '../../../shared/src/policy/compliance.js';
 import type { PolicyService } from '../policy/service.js';
 import type { Store } from '../store/index.js';
@@ -13,8 +13,8 @@ export interface PreviewPoint {
   counts: Partial<Record<ComplianceState, number>>;
 }
 
-export function previewDraft(store: Store, policies: PolicyService, compliance: ComplianceService, policyId: string, now = new Date()): { policyId: string; points: PreviewPoint[] } {
-  const row = policies.require(policyId);
+export async function previewDraft(store: Store, policies: PolicyService, compliance: ComplianceService, policyId: string, now = new Date()): Promise<{ policyId: string; points: PreviewPoint[] }> {
+  const row = await policies.require(policyId);
   const candidate = policies.asPublished(policyId, row.draft, (row.latestVersion ?? 0) + 1, now);
   const set = [...policies.active().filter((p) => p.id !== policyId), candidate];
   const instants: [PreviewPoint['label'], string | undefined][] = [
@@ -23,15 +23,17 @@ export function previewDraft(store: Store, policies: PolicyService, compliance: 
     ['enforce', candidate.instants.enforce],
     ['hard', candidate.instants.hard],
   ];
-  const present = store.detections.present({ toolIds: candidate.tools });
+  const present = await store.detections.present({ toolIds: candidate.tools });
   const pairs = [...new Map(present.map((p) => [`${p.deviceId}|${p.toolId}`, p])).values()];
+  const hostnames = new Map<string, string>();
+  for (const { deviceId } of pairs) if (!hostnames.has(deviceId)) hostnames.set(deviceId, (await store.devices.get(deviceId))?.hostname ?? deviceId);
   const points: PreviewPoint[] = [];
   for (const [label, at] of instants) {
     if (!at) continue;
     const point: PreviewPoint = { label, at, devices: [], counts: {} };
     for (const { deviceId, toolId } of pairs) {
-      const { state, facts } = compliance.evaluate(deviceId, toolId, Date.parse(at), set);
-      point.devices.push({ deviceId, hostname: store.devices.get(deviceId)?.hostname ?? deviceId, toolId, users: facts.users, state });
+      const { state, facts } = await compliance.evaluateNow(deviceId, toolId, Date.parse(at), set);
+      point.devices.push({ deviceId, hostname: hostnames.get(deviceId)!, toolId, users: facts.users, state });
       point.counts[state] = (point.counts[state] ?? 0) + 1;
     }
     points.push(point);

@@ -1,12 +1,24 @@
-// Compliance service: computes the state of each device x banned tool from the facts (present
-// installs / running copies, the ban's stage for the users they belong to, exceptions in force,
-// acknowledgements) with the shared pure function, and records every change with its cause and
-// instant. Also answers impact previews for drafts with the very same computation.
+// Compliance engine: the state of each device × banned tool, derived with the shared pure function
+// from the facts at each instant (installs / running copies present and whose they are, the ban's
+// stage for them under the policy versions in force then, exceptions in force then, acknowledgements
+// since the notice began), recorded as state changes with their cause and instant.
+//
+// `reconcile(device, tool, from)` re-derives the state changes from `from` to now. It reads only the
+// facts at and after `from` (the presence just before it comes from the findings table), never the
+// device's whole history, so its cost follows what changed, not how much was recorded. An event that
+// arrives late (a laptop offline across the effective date) is placed at its observedAt: changes it
+// alters are superseded (kept, marked) and re-derived, so "as of D" comes out as if the events had
+// arrived in order. Bulk recomputes (publish, retire, stage boundaries) are durable jobs run in
+// short transactions off the request path, so no single one stalls the server.
+import { EventEmitter } from 'node:events';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { complianceState, type ComplianceState } from '../../../shared/src/policy/compliance.js';
 import { evaluateTool, stricter, type ExceptionLike, type ToolVerdict } from '../../../shared/src/policy/evaluate.js';
 import type { Policy } from '../../../shared/src/policy/schema.js';
+import { JOB_SLICE_MS } from '../constants.js';
+import type { Logger } from '../log.js';
 import type { PolicyService } from '../policy/service.js';
-import type { Store } from '../store/index.js';
+import type { ExceptionRow, Store } from '../store/index.js';
 
 export interface DeviceToolFacts {
   present: boolean;
@@ -16,25 +28,50 @@ export interface DeviceToolFacts {
   acknowledged: boolean;
 }
 
-export class ComplianceService {
+interface Presence {
+  user: string;
+  present: boolean;
+}
+
+interface Point {
+  at: string;
+  causes: string[];
+}
+
+export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number; cause: string; at: string; pairs: number; changed: number }] }> {
+  private jobsRunning = false;
+  private jobsStopped = false;
+  private retryTimer?: NodeJS.Timeout;
+
   constructor(
     private readonly store: Store,
     private readonly policies: PolicyService,
-  ) {}
+    private readonly log: Logger,
+  ) {
+    super();
+  }
 
-  /** The facts for one device x tool at an instant, under the given policies (default: those in force). */
-  facts(deviceId: string, toolId: string, atMs: number, policies: readonly Policy[] = this.policies.active()): DeviceToolFacts {
-    const device = this.store.devices.get(deviceId);
-    const tags = device?.tags ?? [];
+  /** The state the facts give at one instant, given the presence by finding and the state before. */
+  private evaluateAt(
+    deviceTags: readonly string[],
+    deviceId: string,
+    toolId: string,
+    atMs: number,
+    users: string[],
+    exceptions: readonly ExceptionRow[],
+    acks: readonly string[],
+    previous: ComplianceState,
+    policySet?: readonly Policy[],
+  ): { state: ComplianceState; facts: DeviceToolFacts } {
+    const policies = policySet ?? this.policies.policiesAt(atMs);
     const atIso = new Date(atMs).toISOString();
-    const exceptions: ExceptionLike[] = this.store.exceptions
-      .inForce(deviceId, atIso)
+    const inForce: ExceptionLike[] = exceptions
+      .filter((e) => e.decidedAt !== null && e.decidedAt <= atIso && e.expiresAt !== null && atIso < e.expiresAt && (e.endedAt === null || atIso < e.endedAt))
       .map((e) => ({ id: e.id, toolId: e.toolId, ...(e.user ? { user: e.user } : {}), expiresAt: e.expiresAt! }));
-    const users = [...new Set(this.store.detections.present({ deviceId, toolIds: [toolId] }).map((p) => p.user))].sort();
     let verdict: ToolVerdict;
     let exempt = false;
     if (users.length) {
-      const verdicts = users.map((user) => evaluateTool(policies, { toolId, deviceId, tags, user }, atMs, exceptions));
+      const verdicts = users.map((user) => evaluateTool(policies, { toolId, deviceId, tags: deviceTags, user }, atMs, inForce));
       const strictest = (vs: ToolVerdict[]) => vs.reduce((a, b) => (stricter(b, a) ? b : a));
       const unexempted = verdicts.filter((v) => !v.exception);
       if (unexempted.length) verdict = strictest(unexempted);
@@ -43,69 +80,191 @@ export class ComplianceService {
         exempt = true;
       }
     } else {
-      verdict = evaluateTool(policies, { toolId, deviceId, tags }, atMs, exceptions);
+      verdict = evaluateTool(policies, { toolId, deviceId, tags: deviceTags }, atMs, inForce);
     }
     const noticeFrom = verdict.policy?.instants.notice;
-    const acknowledged = !!noticeFrom && this.store.compliance.acknowledgedSince(deviceId, toolId, noticeFrom);
-    return { present: users.length > 0, users, verdict, exempt, acknowledged };
-  }
-
-  /** The state the facts give, without recording anything. */
-  evaluate(deviceId: string, toolId: string, atMs: number, policies?: readonly Policy[]): { state: ComplianceState; facts: DeviceToolFacts } {
-    const previous = this.store.compliance.current(deviceId, toolId)?.state ?? 'clear';
-    const facts = this.facts(deviceId, toolId, atMs, policies);
-    const state = complianceState({ present: facts.present, stage: facts.verdict.stage, exempt: facts.exempt, acknowledged: facts.acknowledged, previous });
-    return { state, facts };
+    const acknowledged = !!noticeFrom && acks.some((a) => a >= noticeFrom && a <= atIso);
+    const facts = { present: users.length > 0, users, verdict, exempt, acknowledged };
+    return { state: complianceState({ present: facts.present, stage: verdict.stage, exempt, acknowledged, previous }), facts };
   }
 
   /**
-   * Recomputes and, if the state changed, records the transition at `atIso` with its cause. A
-   * transition is never dated before the current state began (a late event from an agent that was
-   * offline): the timeline stays in order, so "as of" answers always agree with the current state.
+   * The state a device × tool would have at `atMs` from what is present now (no recording): impact
+   * previews of drafts use it with a candidate policy set, so a preview shows what publishing does.
    */
-  recompute(deviceId: string, toolId: string, atIso: string, cause: string, detail: Record<string, unknown> = {}): ComplianceState {
-    const current = this.store.compliance.current(deviceId, toolId);
-    const previous = current?.state ?? 'clear';
-    const at = current && current.since > atIso ? current.since : atIso;
-    const { state, facts } = this.evaluate(deviceId, toolId, Date.parse(at));
-    if (state !== previous) {
-      this.store.compliance.transition(deviceId, toolId, previous, state, at, cause, {
-        ...(at !== atIso ? { observedAt: atIso } : {}),
-        ...detail,
-        stage: facts.verdict.stage,
-        policyId: facts.verdict.policy?.id ?? null,
-        users: facts.users,
-        ...(facts.verdict.exception ? { exceptionId: facts.verdict.exception.id } : {}),
-      });
-    }
-    return state;
-  }
-
-  /** Recomputes every tool with a state or a present detection on one device. */
-  recomputeDevice(deviceId: string, atIso: string, cause: string): void {
-    const banned = [...new Set(this.policies.active().flatMap((p) => p.tools))];
-    const tools = new Set([
-      ...this.store.compliance.all().filter((c) => c.deviceId === deviceId).map((c) => c.toolId),
-      ...this.store.detections.present({ deviceId, toolIds: banned }).map((p) => p.toolId),
+  async evaluateNow(deviceId: string, toolId: string, atMs: number, policySet?: readonly Policy[]): Promise<{ state: ComplianceState; facts: DeviceToolFacts }> {
+    const [device, present, exceptions, acks, current] = await Promise.all([
+      this.store.devices.get(deviceId),
+      this.store.detections.present({ deviceId, toolIds: [toolId] }),
+      this.store.exceptions.grantedEver(deviceId, toolId),
+      this.store.compliance.acknowledgements(deviceId, toolId),
+      this.store.compliance.current(deviceId, toolId),
     ]);
-    this.store.tx(() => {
-      for (const toolId of tools) this.recompute(deviceId, toolId, atIso, cause);
+    const users = [...new Set(present.map((p) => p.user))].sort();
+    return this.evaluateAt(device?.tags ?? [], deviceId, toolId, atMs, users, exceptions, acks, current?.state ?? 'clear', policySet);
+  }
+
+  /**
+   * Re-derives the state changes of one device × tool from `fromIso` to now and records any
+   * difference (call inside the transaction that stored the facts). Returns the state now.
+   */
+  async reconcile(deviceId: string, toolId: string, fromIso: string, cause: string, detail: Record<string, unknown> = {}): Promise<ComplianceState> {
+    return this.store.tx(async () => {
+      const s = this.store;
+      // A tool no published version ever named has no state to keep (states only come from bans).
+      if (!this.policies.everBanned(toolId)) return 'clear';
+      const current = await s.compliance.current(deviceId, toolId);
+      const nowIso = new Date().toISOString();
+      const from = fromIso > nowIso ? nowIso : fromIso;
+
+      const [device, before, window, exceptions, acks, priorRow, existing] = await Promise.all([
+        s.devices.get(deviceId),
+        s.detections.presentFindingsBefore(deviceId, toolId, from),
+        s.detections.presenceWindow(deviceId, toolId, from),
+        s.exceptions.grantedEver(deviceId, toolId),
+        s.compliance.acknowledgements(deviceId, toolId),
+        s.compliance.stateBefore(deviceId, toolId, from),
+        s.compliance.stateRowsFrom(deviceId, toolId, from),
+      ]);
+      const tags = device?.tags ?? [];
+
+      // Presence just before `from`: findings whose newest event is older, plus, for the findings that
+      // have events in the window, their last event before it.
+      const presence = new Map<string, Presence>(before.map((b) => [b.detectionKey, { user: b.user, present: true }]));
+      const windowKeys = new Map<string, string>();
+      for (const e of window) if (!presence.has(e.detectionKey)) windowKeys.set(e.detectionKey, e.user);
+      for (const [key, user] of windowKeys) {
+        if ((await s.detections.findingStateBefore(deviceId, key, from)) === 'present') presence.set(key, { user, present: true });
+      }
+
+      // Every instant in [from, now] at which a fact changes.
+      const points = new Map<string, Point>();
+      const add = (at: string | null | undefined, c: string) => {
+        if (!at || at < from || at > nowIso) return;
+        const p = points.get(at) ?? { at, causes: [] };
+        if (!p.causes.includes(c)) p.causes.push(c);
+        points.set(at, p);
+      };
+      add(from, cause);
+      for (const e of window) add(e.observedAt, `detection-${e.state}`);
+      for (const p of this.policies.changePoints(toolId, from, nowIso)) add(p.at, p.cause);
+      for (const e of exceptions) {
+        add(e.decidedAt, 'exception-granted');
+        add(e.expiresAt, 'exception-expired');
+        add(e.endedAt, e.status === 'revoked' ? 'exception-revoked' : 'exception-expired');
+      }
+      for (const a of acks) add(a, 'acknowledged');
+
+      let prev: ComplianceState = priorRow?.state ?? 'clear';
+      const derived: { at: string; from: ComplianceState; to: ComplianceState; cause: string; detail: Record<string, unknown> }[] = [];
+      let w = 0;
+      for (const p of [...points.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
+        while (w < window.length && window[w].observedAt <= p.at) {
+          const e = window[w++];
+          presence.set(e.detectionKey, { user: e.user, present: e.state === 'present' });
+        }
+        const users = [...new Set([...presence.values()].filter((x) => x.present).map((x) => x.user))].sort();
+        const { state, facts } = this.evaluateAt(tags, deviceId, toolId, Date.parse(p.at), users, exceptions, acks, prev);
+        if (state !== prev) {
+          derived.push({
+            at: p.at,
+            from: prev,
+            to: state,
+            cause: p.at === from ? cause : p.causes[0],
+            detail: {
+              ...(p.at === from ? detail : {}),
+              stage: facts.verdict.stage,
+              policyId: facts.verdict.policy?.id ?? null,
+              users: facts.users,
+              ...(facts.verdict.exception ? { exceptionId: facts.verdict.exception.id } : {}),
+            },
+          });
+          prev = state;
+        }
+      }
+
+      const same = existing.length === derived.length && existing.every((x, i) => x.at === derived[i].at && x.toState === derived[i].to);
+      if (!same) {
+        if (existing.length) {
+          await s.compliance.supersede(existing.map((x) => x.seq), nowIso);
+          for (const d of derived) d.detail = { ...d.detail, rederived: true };
+        }
+        for (const d of derived) await s.compliance.addStateRow({ deviceId, toolId, at: d.at, from: d.from, to: d.to, cause: d.cause, detail: d.detail });
+      }
+      const since = derived.length ? derived[derived.length - 1].at : (priorRow?.at ?? (current ? from : undefined));
+      if (since && (current?.state !== prev || current.since !== since)) await s.compliance.setCurrent(deviceId, toolId, prev, since);
+      return prev;
     });
   }
 
-  /** Recomputes every device x tool that has a state or a present detection of a banned tool. */
-  recomputeAll(atIso: string, cause: string): number {
-    const banned = [...new Set(this.policies.active().flatMap((p) => p.tools))];
-    const pairs = new Map<string, { deviceId: string; toolId: string }>();
-    for (const c of this.store.compliance.all()) pairs.set(`${c.deviceId}|${c.toolId}`, c);
-    for (const p of this.store.detections.present({ toolIds: banned })) pairs.set(`${p.deviceId}|${p.toolId}`, p);
-    let changed = 0;
-    this.store.tx(() => {
-      for (const { deviceId, toolId } of pairs.values()) {
-        const before = this.store.compliance.current(deviceId, toolId)?.state ?? 'clear';
-        if (this.recompute(deviceId, toolId, atIso, cause) !== before) changed++;
+  /** Reconciles every banned tool with a state or a present finding on one device (call inside a transaction). */
+  async reconcileDevice(deviceId: string, atIso: string, cause: string): Promise<void> {
+    const banned = this.policies.bannedToolsEver();
+    const tools = new Set([
+      ...(await this.store.compliance.all({ deviceId })).map((c) => c.toolId),
+      ...(await this.store.detections.present({ deviceId, toolIds: banned })).map((p) => p.toolId),
+    ]);
+    for (const toolId of [...tools].sort()) await this.reconcile(deviceId, toolId, atIso, cause);
+  }
+
+  /** Queues a bulk recompute (durably, in the caller's transaction) of every pair of `tools` from `atIso`. */
+  async addJob(atIso: string, cause: string, tools: readonly string[] | null): Promise<void> {
+    await this.store.compliance.addJob({ at: atIso, cause, tools });
+  }
+
+  /** Starts working through queued jobs (after the transaction that queued them committed). */
+  kick(): void {
+    if (this.jobsRunning || this.jobsStopped) return;
+    this.jobsRunning = true;
+    void this.runJobs().finally(() => (this.jobsRunning = false));
+  }
+
+  stop(): void {
+    this.jobsStopped = true;
+    clearTimeout(this.retryTimer);
+  }
+
+  /** Resolves when no job is queued or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.jobsRunning || (await this.store.compliance.nextJob())) {
+      this.kick();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private async runJobs(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.jobsStopped) return;
+        const job = await this.store.compliance.nextJob();
+        if (!job) return;
+        const tools = job.tools ?? this.policies.bannedToolsEver();
+        const pairs = new Map<string, { deviceId: string; toolId: string }>();
+        for (const c of await this.store.compliance.all()) if (tools.includes(c.toolId)) pairs.set(`${c.deviceId}|${c.toolId}`, c);
+        for (const p of await this.store.detections.present({ toolIds: tools })) pairs.set(`${p.deviceId}|${p.toolId}`, p);
+        const todo = [...pairs.values()];
+        let changed = 0;
+        // Short transactions with the event loop free in between: agents and the API keep being served.
+        for (let i = 0; i < todo.length; ) {
+          const sliceStart = performance.now();
+          await this.store.tx(async () => {
+            do {
+              const { deviceId, toolId } = todo[i++];
+              const before = (await this.store.compliance.current(deviceId, toolId))?.state ?? 'clear';
+              if ((await this.reconcile(deviceId, toolId, job.at, job.cause)) !== before) changed++;
+            } while (i < todo.length && performance.now() - sliceStart < JOB_SLICE_MS);
+          });
+          await yieldToLoop();
+        }
+        await this.store.compliance.deleteJob(job.id);
+        this.log.info({ job: job.id, cause: job.cause, at: job.at, pairs: todo.length, changed }, 'compliance recomputed');
+        this.emit('job-done', { id: job.id, cause: job.cause, at: job.at, pairs: todo.length, changed });
       }
-    });
-    return changed;
+    } catch (err) {
+      if (this.jobsStopped) return;
+      this.log.error({ err }, 'compliance job failed; retrying in 1 s');
+      this.retryTimer = setTimeout(() => this.kick(), 1000);
+      this.retryTimer.unref();
+    }
   }
 }

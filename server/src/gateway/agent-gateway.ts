@@ -1,18 +1,20 @@
 // The agent WebSocket gateway at /agent/v1. Authenticates the device credential on the HTTP
 // upgrade (a bad one never gets a WebSocket), caps frame size, rate-limits, pings and drops
 // dead peers, validates every frame against the protocol schemas and dispatches by type.
+// Frames of one connection are handled one at a time, in order; nothing a peer sends after the
+// server decided to close it is processed.
 // Invariant: a bad frame is answered with an error code and changes nothing in the store.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AGENT_WS_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES } from '../../../shared/src/constants.js';
 import { EdictError, ERRORS, type ErrorCode } from '../../../shared/src/errors.js';
-import { parseAgentMessage } from '../../../shared/src/protocol/index.js';
 import { AGENT_MAX_BAD_MESSAGES, HELLO_TIMEOUT_MS } from '../constants.js';
 import type { Logger } from '../log.js';
 import { bearerToken } from '../api/auth.js';
 import { AgentConnection } from './connection.js';
 import { decisionMessage } from './decision.js';
+import { parseAgentFrame } from './parse.js';
 import { HANDLERS, type GatewayContext } from './handlers/index.js';
 import { ConnectionRegistry } from './registry.js';
 
@@ -34,10 +36,16 @@ export class AgentGateway {
     this.pingTimer.unref();
     ctx.policies.on('changed', (version, deviceIds) => {
       const targets = deviceIds ? deviceIds.map((id) => this.registry.get(id)).filter((c) => c !== undefined) : [...this.registry.all()];
-      for (const conn of targets) {
-        conn.send({ type: 'policy', signed: ctx.policies.bundleFor(conn.deviceId) });
-        ctx.store.devices.recordPolicyVersion(conn.deviceId, version);
-      }
+      void (async () => {
+        for (const conn of targets) {
+          try {
+            conn.send({ type: 'policy', signed: await ctx.policies.bundleFor(conn.deviceId) });
+            await ctx.store.devices.recordPolicyVersion(conn.deviceId, version);
+          } catch (err) {
+            conn.log.error({ err }, 'policy push failed');
+          }
+        }
+      })();
     });
     ctx.exceptions.sink = {
       sendDecision: (row) => {
@@ -54,16 +62,24 @@ export class AgentGateway {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    void this.upgrade(req, socket, head).catch((err) => {
+      this.log.error({ err }, 'agent upgrade failed');
+      refuseUpgrade(socket, 500, 'EDICT_ERR_INTERNAL');
+    });
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== AGENT_WS_PATH) return refuseUpgrade(socket, 404, 'EDICT_ERR_NOT_FOUND');
     const credential = bearerToken(req.headers.authorization);
     if (!credential) return refuseUpgrade(socket, 401, 'EDICT_ERR_UNAUTHENTICATED');
-    const device = this.ctx.store.devices.findByCredential(credential);
+    const device = await this.ctx.store.devices.findByCredential(credential);
     if (!device) {
       this.log.warn({ remote: req.socket.remoteAddress }, 'agent upgrade refused: bad credential');
       return refuseUpgrade(socket, 401, 'EDICT_ERR_BAD_CREDENTIAL');
     }
     if (device.revokedAt) return refuseUpgrade(socket, 403, 'EDICT_ERR_DEVICE_REVOKED');
+    if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, device.id));
   }
 
@@ -80,20 +96,31 @@ export class AgentGateway {
       conn.log.warn({ err: err.message, code: (err as { code?: string }).code }, 'agent socket error');
     });
     ws.on('close', (code) => {
+      conn.closing = true;
       clearTimeout(helloTimer);
       this.open.delete(conn);
       this.registry.unregister(conn);
-      conn.log.info({ code }, 'agent disconnected');
+      conn.log.info({ code, dropped: conn.dropped }, 'agent disconnected');
     });
   }
 
+  /** On receipt: the rate limit is checked at once; the frame is then handled in its turn. */
   private onMessage(conn: AgentConnection, raw: string | null): void {
+    if (conn.closing) {
+      conn.dropped++;
+      return;
+    }
     if (!conn.bucket.take()) return conn.fail('EDICT_ERR_RATE_LIMITED');
+    conn.enqueue(() => this.handle(conn, raw));
+  }
+
+  private async handle(conn: AgentConnection, raw: string | null): Promise<void> {
     try {
       if (raw === null) throw new EdictError('EDICT_ERR_MALFORMED_JSON', 'binary frames are not accepted');
-      const msg = parseAgentMessage(raw);
+      const msg = await parseAgentFrame(raw);
+      if (conn.closing) return;
       if (!conn.helloDone && msg.type !== 'hello') throw new EdictError('EDICT_ERR_HELLO_REQUIRED');
-      (HANDLERS[msg.type] as (c: GatewayContext, a: AgentConnection, m: typeof msg) => void)(this.ctx, conn, msg);
+      await (HANDLERS[msg.type] as (c: GatewayContext, a: AgentConnection, m: typeof msg) => Promise<void>)(this.ctx, conn, msg);
     } catch (err) {
       if (err instanceof EdictError) {
         conn.log.warn({ code: err.code, detail: err.detail }, 'agent message refused');
@@ -139,10 +166,13 @@ function batchIdOf(raw: string | null): string | undefined {
   }
 }
 
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+
 function refuseUpgrade(socket: Duplex, status: number, code: ErrorCode): void {
+  if (socket.destroyed) return;
   const body = JSON.stringify({ error: { code, message: ERRORS[code].message } });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 403 ? 'Forbidden' : 'Unauthorized'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +

@@ -1,5 +1,8 @@
 // One authenticated agent connection: the device it belongs to, whether hello has happened, its
-// rate limit and its bad-message count. Sending goes through here so every frame is schema-typed.
+// rate limit, its bad-message count, and the queue that handles its frames one at a time in arrival
+// order (handlers are async). Once the server decides to close it (`closing`), nothing it sent
+// afterwards, or that is still queued, is processed. Sending goes through here so every frame is
+// schema-typed.
 import type { WebSocket } from 'ws';
 import { ERRORS, type ErrorCode, type ErrorSpec } from '../../../shared/src/errors.js';
 import type { ServerMessage } from '../../../shared/src/protocol/index.js';
@@ -11,6 +14,11 @@ export class AgentConnection {
   helloDone = false;
   badMessages = 0;
   alive = true;
+  /** Set when the server decided to close this connection (or it closed): drop everything after. */
+  closing = false;
+  /** Frames dropped because they came after the decision to close. */
+  dropped = 0;
+  private queue: Promise<void> = Promise.resolve();
   readonly bucket = new TokenBucket(AGENT_MSG_BURST, AGENT_MSG_PER_SEC);
 
   constructor(
@@ -19,15 +27,24 @@ export class AgentConnection {
     readonly log: Logger,
   ) {}
 
+  /** Runs fn after every frame received before it was handled (per-connection order). */
+  enqueue(fn: () => Promise<void>): void {
+    this.queue = this.queue.then(() => (this.closing ? (this.dropped++, undefined) : fn()));
+  }
+
   send(msg: ServerMessage): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
   }
 
   /** Sends an error frame; closes the connection when the catalogue gives the code a close code. */
   fail(code: ErrorCode, detail?: string, ref?: string): void {
+    if (this.closing) return;
     const spec: ErrorSpec = ERRORS[code];
     const message = detail ? `${spec.message}: ${detail}` : spec.message;
     this.send({ type: 'error', code, message: message.slice(0, 2000), ...(ref ? { ref } : {}) });
-    if (spec.wsClose) this.ws.close(spec.wsClose, code);
+    if (spec.wsClose) {
+      this.closing = true;
+      this.ws.close(spec.wsClose, code);
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Builds the exception-decision message for a decided exception request.
 import type { ExceptionDecision } from '../../../shared/src/protocol/index.js';
-import type { ExceptionRow } from '../store/exceptions.js';
+import type { ExceptionRow } from '../store/index.js';
 
 export function decisionMessage(row: ExceptionRow): ExceptionDecision {
   return {

@@ -1,7 +1,9 @@
 // Policy service: drafts (create, edit), publishing (freezes a numbered version with its stage
 // instants resolved), retiring, the tool catalog, and the signed bundle each device receives
-// (policies in force, catalog, the device's tags and exceptions). Emits 'changed' with the new
-// bundle version whenever agents must be told; the gateway pushes per-device bundles then.
+// (policies in force, catalog, the device's tags and exceptions). Keeps in memory the policies in
+// force, the catalog, the bundle version and every published version (for "which policies were in
+// force at instant t"). Emits 'changed' with the new bundle version whenever agents must be told;
+// the gateway pushes per-device bundles then.
 import { EventEmitter } from 'node:events';
 import { BUILTIN_CATALOG } from '../../../shared/src/catalog/builtin.js';
 import type { Tool } from '../../../shared/src/catalog/schema.js';
@@ -11,49 +13,81 @@ import type { Policy, PolicyBundle, PolicySpec, SignedBundle } from '../../../sh
 import { signBundle } from '../../../shared/src/policy/signing.js';
 import type { SigningKey } from '../keys.js';
 import { newId } from '../secrets.js';
-import type { Store } from '../store/index.js';
-import type { PolicyRow } from '../store/policies.js';
+import type { PolicyRow, Store } from '../store/index.js';
+
+interface VersionSpan {
+  policy: Policy;
+  fromMs: number;
+  /** When a later version or the retirement ended it (Infinity: still in force). */
+  untilMs: number;
+  retiredAt: string | null;
+}
 
 /** `changed`: the new bundle version, and the devices it concerns (undefined = every device). */
 export class PolicyService extends EventEmitter<{ changed: [number, string[] | undefined] }> {
   private activeCache: Policy[] = [];
   private catalogCache: Tool[] = [];
   private versionCache = 0;
+  private spans: VersionSpan[] = [];
+  private everBannedCache = new Set<string>();
   private readonly bundles = new Map<string, { version: number; signed: SignedBundle }>();
 
-  constructor(
+  private constructor(
     private readonly store: Store,
     private readonly key: SigningKey,
   ) {
     super();
-    store.policies.seedBuiltinTools(BUILTIN_CATALOG);
-    this.reload();
   }
 
-  private reload(): void {
-    this.activeCache = this.store.policies.active();
-    this.catalogCache = this.store.policies.tools();
-    this.versionCache = this.store.policies.bundleVersion();
+  static async create(store: Store, key: SigningKey): Promise<PolicyService> {
+    const s = new PolicyService(store, key);
+    await store.tx(async (r) => {
+      if (await r.policies.seedBuiltinTools(BUILTIN_CATALOG)) await r.policies.bumpBundleVersion();
+    });
+    await s.reload();
+    return s;
+  }
+
+  private async reload(): Promise<void> {
+    const [active, catalog, version, history] = await Promise.all([
+      this.store.policies.active(),
+      this.store.policies.tools(),
+      this.store.policies.bundleVersion(),
+      this.store.policies.history(),
+    ]);
+    this.activeCache = active;
+    this.catalogCache = catalog;
+    this.versionCache = version;
+    const spans: VersionSpan[] = [];
+    const byPolicy = new Map<string, { policy: Policy; retiredAt: string | null }[]>();
+    for (const h of history) byPolicy.set(h.policy.id, [...(byPolicy.get(h.policy.id) ?? []), h]);
+    for (const versions of byPolicy.values()) {
+      versions.sort((a, b) => a.policy.version - b.policy.version);
+      versions.forEach((v, i) => {
+        const next = versions[i + 1];
+        const retired = v.retiredAt ? Date.parse(v.retiredAt) : Infinity;
+        spans.push({ policy: v.policy, fromMs: Date.parse(v.policy.publishedAt), untilMs: Math.min(next ? Date.parse(next.policy.publishedAt) : Infinity, retired), retiredAt: v.retiredAt });
+      });
+    }
+    this.spans = spans;
+    this.everBannedCache = new Set(spans.flatMap((s) => s.policy.tools));
   }
 
   /** Re-reads policies and catalog and tells agents (call after a change committed in the store). */
-  refresh(deviceIds?: string[]): void {
-    this.reload();
+  async refresh(deviceIds?: string[]): Promise<void> {
+    await this.reload();
     this.emit('changed', this.versionCache, deviceIds);
   }
 
-  /**
-   * Raises the bundle version inside the caller's transaction, so the change and "agents must
-   * fetch a new bundle" commit together; call refresh() after the commit.
-   */
-  touchInTx(): void {
-    this.store.policies.touchBundle();
+  /** Raises the bundle version inside the caller's transaction; call refresh() after the commit. */
+  async touchInTx(): Promise<void> {
+    await this.store.policies.bumpBundleVersion();
   }
 
   /** Raises the bundle version now (stage boundary) and tells agents. */
-  touch(deviceIds?: string[]): void {
-    this.store.tx(() => this.touchInTx());
-    this.refresh(deviceIds);
+  async touch(deviceIds?: string[]): Promise<void> {
+    await this.store.tx(() => this.touchInTx());
+    await this.refresh(deviceIds);
   }
 
   version(): number {
@@ -66,62 +100,83 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
     return this.catalogCache;
   }
 
+  /** The published versions in force at an instant (each policy's latest version published by then, unless retired by then). */
+  policiesAt(atMs: number): Policy[] {
+    return this.spans.filter((s) => s.fromMs <= atMs && atMs < s.untilMs).map((s) => s.policy);
+  }
+
+  /** Whether any published version ever named the tool (a tool never banned has no compliance state). */
+  everBanned(toolId: string): boolean {
+    return this.everBannedCache.has(toolId);
+  }
+
+  bannedToolsEver(): string[] {
+    return [...this.everBannedCache].sort();
+  }
+
+  /** Instants in [fromIso, toIso] at which the ban of a tool can change: publishes, retirements, stage dates in force. */
+  changePoints(toolId: string, fromIso: string, toIso: string): { at: string; cause: string }[] {
+    const out: { at: string; cause: string }[] = [];
+    const inWindow = (iso: string | undefined | null) => !!iso && iso >= fromIso && iso <= toIso;
+    for (const s of this.spans) {
+      if (!s.policy.tools.includes(toolId)) continue;
+      if (inWindow(s.policy.publishedAt)) out.push({ at: s.policy.publishedAt, cause: 'policy-published' });
+      if (s.untilMs !== Infinity && s.retiredAt && Date.parse(s.retiredAt) === s.untilMs && inWindow(s.retiredAt)) out.push({ at: s.retiredAt, cause: 'policy-retired' });
+      for (const [stage, at] of Object.entries(s.policy.instants)) {
+        const ms = Date.parse(at);
+        if (stage !== 'monitor' && inWindow(at) && ms >= s.fromMs && ms < s.untilMs) out.push({ at, cause: 'stage-boundary' });
+      }
+    }
+    return out;
+  }
+
   private checkTools(spec: PolicySpec): void {
     const known = new Set(this.catalogCache.map((t) => t.id));
     const unknown = [...spec.tools, ...spec.replacements.map((r) => r.toolId)].filter((id) => !known.has(id));
     if (unknown.length) throw new EdictError('EDICT_ERR_UNKNOWN_TOOL', unknown.join(', '));
   }
 
-  createDraft(spec: PolicySpec, actor: string): PolicyRow {
+  async createDraft(spec: PolicySpec, actor: string): Promise<PolicyRow> {
     this.checkTools(spec);
     const id = newId('pol');
-    this.store.tx(() => {
-      this.store.policies.createDraft({ id, name: spec.name, draft: spec, createdBy: actor });
-      this.store.audit.append(actor, 'policy.draft.create', id, { name: spec.name, tools: spec.tools });
+    await this.store.tx(async (r) => {
+      await r.policies.createDraft({ id, name: spec.name, draft: spec, createdBy: actor });
+      await r.audit.append(actor, 'policy.draft.create', id, { name: spec.name, tools: spec.tools });
     });
-    return this.store.policies.get(id)!;
+    return (await this.store.policies.get(id))!;
   }
 
   /** Edits the draft of a policy; a published version stays frozen until the policy is published again. */
-  updateDraft(id: string, spec: PolicySpec, actor: string): PolicyRow {
-    const row = this.require(id);
+  async updateDraft(id: string, spec: PolicySpec, actor: string): Promise<PolicyRow> {
+    const row = await this.require(id);
     if (row.status === 'retired') throw new EdictError('EDICT_ERR_VALIDATION', `policy ${id} is retired`);
     this.checkTools(spec);
-    this.store.tx(() => {
-      this.store.policies.updateDraft(id, spec);
-      this.store.audit.append(actor, 'policy.draft.update', id, { name: spec.name });
+    await this.store.tx(async (r) => {
+      await r.policies.updateDraft(id, spec);
+      await r.audit.append(actor, 'policy.draft.update', id, { name: spec.name });
     });
-    return this.store.policies.get(id)!;
+    return (await this.store.policies.get(id))!;
   }
 
   /**
-   * Freezes the current draft as the next numbered version and pushes it to agents. `inTx` runs in
-   * the same transaction with the new version already in force (e.g. recomputing compliance), so a
-   * crash never leaves a published ban without its consequences recorded.
+   * Freezes the current draft as the next numbered version and pushes it to agents. In the same
+   * transaction it queues the recompute of every affected device's state at the publish instant, so
+   * a crash never leaves a published ban without its consequences on the way.
    */
-  publish(id: string, actor: string, inTx?: (policy: Policy) => void, now = new Date()): Policy {
-    const row = this.require(id);
+  async publish(id: string, actor: string, now = new Date()): Promise<Policy> {
+    const row = await this.require(id);
     if (row.status === 'retired') throw new EdictError('EDICT_ERR_VALIDATION', `policy ${id} is retired`);
     this.checkTools(row.draft);
     const policy = this.asPublished(id, row.draft, (row.latestVersion ?? 0) + 1, now);
-    this.inTransaction(() => {
-      this.store.policies.publish(policy, actor);
-      this.store.audit.append(actor, 'policy.publish', id, { version: policy.version, tools: policy.tools, instants: policy.instants, scope: policy.scope });
-      this.reload();
-      inTx?.(policy);
+    const previous = (await this.store.policies.versions(id)).at(-1);
+    await this.store.tx(async (r) => {
+      await r.policies.insertVersion(policy, actor);
+      await r.policies.bumpBundleVersion();
+      await r.audit.append(actor, 'policy.publish', id, { version: policy.version, tools: policy.tools, instants: policy.instants, scope: policy.scope });
+      await r.compliance.addJob({ at: policy.publishedAt, cause: 'policy-published', tools: [...new Set([...policy.tools, ...(previous?.tools ?? [])])] });
     });
-    this.refresh();
+    await this.refresh();
     return policy;
-  }
-
-  /** Runs fn in a transaction; on failure the caches are re-read so they match what was rolled back. */
-  private inTransaction(fn: () => void): void {
-    try {
-      this.store.tx(fn);
-    } catch (err) {
-      this.reload();
-      throw err;
-    }
   }
 
   /** The policy as it would be if published at `now` (also used by the impact preview). */
@@ -129,16 +184,18 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
     return { ...spec, id, version, publishedAt: now.toISOString(), instants: resolveInstants(spec, now) };
   }
 
-  retire(id: string, actor: string, inTx?: () => void): void {
-    const row = this.require(id);
+  async retire(id: string, actor: string): Promise<void> {
+    const row = await this.require(id);
     if (row.status === 'retired') return;
-    this.inTransaction(() => {
-      this.store.policies.retire(id);
-      this.store.audit.append(actor, 'policy.retire', id, {});
-      this.reload();
-      inTx?.();
+    const at = new Date().toISOString();
+    const tools = (await this.store.policies.versions(id)).at(-1)?.tools ?? [];
+    await this.store.tx(async (r) => {
+      await r.policies.markRetired(id, at);
+      await r.policies.bumpBundleVersion();
+      await r.audit.append(actor, 'policy.retire', id, {});
+      if (tools.length) await r.compliance.addJob({ at, cause: 'policy-retired', tools });
     });
-    this.refresh();
+    await this.refresh();
   }
 
   /** Version and catalog in force (what the tools routes show). */
@@ -147,62 +204,62 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
   }
 
   /** Adds or overrides a catalog tool (stored as custom); agents get it with the next bundle. */
-  putTool(tool: Tool, actor: string): { created: boolean; tool: Tool; source: 'custom' } {
-    const existed = !!this.store.policies.toolRow(tool.id);
-    this.store.tx(() => {
-      this.store.policies.putCustomTool(tool);
-      this.store.audit.append(actor, existed ? 'tool.override' : 'tool.create', tool.id, { displayName: tool.displayName });
+  async putTool(tool: Tool, actor: string): Promise<{ created: boolean; tool: Tool; source: 'custom' }> {
+    const existed = !!(await this.store.policies.toolRow(tool.id));
+    await this.store.tx(async (r) => {
+      await r.policies.putCustomTool(tool);
+      await r.policies.bumpBundleVersion();
+      await r.audit.append(actor, existed ? 'tool.override' : 'tool.create', tool.id, { displayName: tool.displayName });
     });
-    this.refresh();
+    await this.refresh();
     return { created: !existed, tool, source: 'custom' };
   }
 
   /** Removes an admin's custom tool entry: back to the built-in one where there is one. */
-  deleteTool(id: string, actor: string): { id: string; result: 'reverted' | 'deleted' } {
-    const row = this.store.policies.toolRow(id);
+  async deleteTool(id: string, actor: string): Promise<{ id: string; result: 'reverted' | 'deleted' }> {
+    const row = await this.store.policies.toolRow(id);
     if (!row || row.source !== 'custom') throw new EdictError('EDICT_ERR_NOT_FOUND', `custom tool ${id}`);
     const inUse = this.activeCache.some((p) => p.tools.includes(id) || p.replacements.some((r) => r.toolId === id));
     const builtin = BUILTIN_CATALOG.find((t) => t.id === id);
     if (inUse && !builtin) throw new EdictError('EDICT_ERR_VALIDATION', `tool ${id} is used by a policy in force`);
-    const result = this.store.tx(() => {
-      const r = this.store.policies.deleteCustomTool(id, builtin);
-      this.store.audit.append(actor, 'tool.delete', id, { result: r });
-      return r;
+    const result = await this.store.tx(async (r) => {
+      const res = await r.policies.deleteCustomTool(id, builtin);
+      await r.policies.bumpBundleVersion();
+      await r.audit.append(actor, 'tool.delete', id, { result: res });
+      return res;
     });
-    this.refresh();
+    await this.refresh();
     return { id, result };
   }
 
-  require(id: string): PolicyRow {
-    const row = this.store.policies.get(id);
+  async require(id: string): Promise<PolicyRow> {
+    const row = await this.store.policies.get(id);
     if (!row) throw new EdictError('EDICT_ERR_NOT_FOUND', `policy ${id}`);
     return row;
   }
 
   /** The signed bundle for one device, cached until the bundle version changes. */
-  bundleFor(deviceId: string): SignedBundle {
+  async bundleFor(deviceId: string): Promise<SignedBundle> {
     const cached = this.bundles.get(deviceId);
     if (cached && cached.version === this.versionCache) return cached.signed;
-    const device = this.store.devices.get(deviceId);
+    const version = this.versionCache;
     const now = new Date().toISOString();
+    const [device, exceptions] = await Promise.all([this.store.devices.get(deviceId), this.store.exceptions.inForce(deviceId, now)]);
     const bundle: PolicyBundle = {
-      version: this.versionCache,
+      version,
       issuedAt: now,
       device: { id: deviceId, tags: device?.tags ?? [] },
       policies: this.activeCache,
       catalog: this.catalogCache,
-      exceptions: this.store.exceptions.inForce(deviceId, now).map((e) => ({ id: e.id, toolId: e.toolId, ...(e.user ? { user: e.user } : {}), expiresAt: e.expiresAt! })),
+      exceptions: exceptions.map((e) => ({ id: e.id, toolId: e.toolId, ...(e.user ? { user: e.user } : {}), expiresAt: e.expiresAt! })),
     };
     const signed = signBundle(bundle, this.key.privateKey, this.key.publicKeyPem);
-    this.bundles.set(deviceId, { version: this.versionCache, signed });
+    if (version === this.versionCache) this.bundles.set(deviceId, { version, signed });
     return signed;
   }
 
-  /** Stage, action and exception for a subject at an instant, from the policies in force. */
-  verdict(subject: Subject, atMs: number): ToolVerdict {
-    const exceptions = this.store.exceptions
-      .inForce(subject.deviceId, new Date(atMs).toISOString())
-      .map((e) => ({ id: e.id, toolId: e.toolId, ...(e.user ? { user: e.user } : {}), expiresAt: e.expiresAt! }));
-    return evaluateTool(this.activeCache, subject, atMs, exceptions);
+  /** Stage and action for a subject at an instant, under the policy versions in force then (no exceptions). */
+  stageAt(subject: Subject, atMs: number): ToolVerdict {
+    return evaluateTool(this.policiesAt(atMs), subject, atMs);
   }
 }

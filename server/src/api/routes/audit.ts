@@ -15,7 +15,7 @@ export function auditRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const readers = requireRole(ctx.store.tokens, READERS);
   app.get('/audit', { preHandler: readers }, async (req) => {
     const q = parseInput(Query, req.query);
-    return { items: ctx.store.audit.list(q.limit, q.after) };
+    return { items: await ctx.store.audit.list(q.limit, q.after) };
   });
   app.get('/audit/verify', { preHandler: readers }, async () => ctx.store.audit.verify());
 }

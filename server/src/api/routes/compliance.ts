@@ -15,19 +15,17 @@ export function complianceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/compliance', { preHandler: readers }, async (req) => {
     const q = parseInput(AsOf, req.query);
     const asOf = q.asOf ? new Date(q.asOf).toISOString() : undefined;
-    const items = ctx.store.compliance
-      .pairs()
-      .filter((p) => !q.toolId || p.toolId === q.toolId)
-      .map((p) => {
-        const device = ctx.store.devices.get(p.deviceId);
-        const state = asOf ? ctx.store.compliance.stateAsOf(p.deviceId, p.toolId, asOf) : ctx.store.compliance.current(p.deviceId, p.toolId)?.state;
-        return { deviceId: p.deviceId, hostname: device?.hostname ?? null, toolId: p.toolId, state: state ?? 'clear' };
-      });
+    const items = [];
+    for (const p of (await ctx.store.compliance.statePairs()).filter((x) => !q.toolId || x.toolId === q.toolId)) {
+      const device = await ctx.store.devices.get(p.deviceId);
+      const state = asOf ? await ctx.store.compliance.stateAsOf(p.deviceId, p.toolId, asOf) : (await ctx.store.compliance.current(p.deviceId, p.toolId))?.state;
+      items.push({ deviceId: p.deviceId, hostname: device?.hostname ?? null, toolId: p.toolId, state: state ?? 'clear' });
+    }
     return { asOf: asOf ?? new Date().toISOString(), items };
   });
   app.get<{ Params: { id: string } }>('/devices/:id/timeline', { preHandler: readers }, async (req) => {
-    if (!ctx.store.devices.get(req.params.id)) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${req.params.id}`);
+    if (!(await ctx.store.devices.get(req.params.id))) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${req.params.id}`);
     const q = parseInput(z.strictObject({ toolId: z.string().max(64).optional() }), req.query);
-    return { items: ctx.store.compliance.timeline(req.params.id, q.toolId) };
+    return { items: await ctx.store.compliance.timeline(req.params.id, q.toolId) };
   });
 }

@@ -21,13 +21,13 @@ export function detectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const readers = requireRole(ctx.store.tokens, READERS);
   app.get('/detections', { preHandler: readers }, async (req) => {
     const q = parseInput(Query, req.query);
-    const items = ctx.store.detections.list({ ...q, currentOnly: q.current === 'true' });
+    const items = await ctx.store.detections.list({ ...q, currentOnly: q.current === 'true' });
     return { items, next: items.length === q.limit ? items[items.length - 1].eventId : null };
   });
   app.get('/violations', { preHandler: readers }, async (req) => {
     const q = parseInput(Query.omit({ stage: true, state: true, current: true }), req.query);
     // Current violations: findings whose latest event says present and enforced; installs and runs only.
-    const items = ctx.store.detections.list({ ...q, stage: 'enforce', state: 'present', currentOnly: true, installsAndRunsOnly: true });
+    const items = await ctx.store.detections.list({ ...q, stage: 'enforce', state: 'present', currentOnly: true, installsAndRunsOnly: true });
     return { items, next: items.length === q.limit ? items[items.length - 1].eventId : null };
   });
 }

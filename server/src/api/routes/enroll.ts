@@ -15,10 +15,10 @@ export function enrollRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const body = parseInput(EnrollBody, req.body);
     const deviceId = newId('dev');
     const credential = newSecret('dev');
-    ctx.store.tx(() => {
-      const tokenId = ctx.store.tokens.consumeEnrollmentToken(body.token);
-      ctx.store.devices.create(deviceId, body.hostname, credential, tokenId);
-      ctx.store.audit.append(`enrollment:${tokenId}`, 'device.enroll', deviceId, { hostname: body.hostname });
+    await ctx.store.tx(async (r) => {
+      const tokenId = await r.tokens.consumeEnrollmentToken(body.token);
+      await r.devices.create(deviceId, body.hostname, credential, tokenId);
+      await r.audit.append(`enrollment:${tokenId}`, 'device.enroll', deviceId, { hostname: body.hostname });
     });
     reply.code(201);
     // The agent pins this key: from now on it accepts only policy bundles signed with it.

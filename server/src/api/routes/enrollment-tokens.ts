@@ -17,19 +17,19 @@ export function enrollmentTokenRoutes(app: FastifyInstance, ctx: ApiContext): vo
   const admin = requireRole(ctx.store.tokens, ADMINS);
   app.post('/enrollment-tokens', { preHandler: admin }, async (req, reply) => {
     const body = parseInput(CreateBody, req.body);
-    const created = ctx.store.tx(() => {
-      const t = ctx.store.tokens.createEnrollmentToken(body.label, body.ttlHours, body.maxUses);
-      ctx.store.audit.append(req.caller!.actor, 'enrollment-token.create', t.id, { label: t.label, expiresAt: t.expiresAt, maxUses: t.maxUses });
+    const created = await ctx.store.tx(async (r) => {
+      const t = await r.tokens.createEnrollmentToken(body.label, body.ttlHours, body.maxUses);
+      await r.audit.append(req.caller!.actor, 'enrollment-token.create', t.id, { label: t.label, expiresAt: t.expiresAt, maxUses: t.maxUses });
       return t;
     });
     reply.code(201);
     return created;
   });
-  app.get('/enrollment-tokens', { preHandler: admin }, async () => ({ items: ctx.store.tokens.listEnrollmentTokens() }));
+  app.get('/enrollment-tokens', { preHandler: admin }, async () => ({ items: await ctx.store.tokens.listEnrollmentTokens() }));
   app.delete<{ Params: { id: string } }>('/enrollment-tokens/:id', { preHandler: admin }, async (req, reply) => {
-    const ok = ctx.store.tx(() => {
-      const revoked = ctx.store.tokens.revokeEnrollmentToken(req.params.id);
-      if (revoked) ctx.store.audit.append(req.caller!.actor, 'enrollment-token.revoke', req.params.id);
+    const ok = await ctx.store.tx(async (r) => {
+      const revoked = await r.tokens.revokeEnrollmentToken(req.params.id);
+      if (revoked) await r.audit.append(req.caller!.actor, 'enrollment-token.revoke', req.params.id);
       return revoked;
     });
     if (!ok) throw new EdictError('EDICT_ERR_NOT_FOUND', `enrollment token ${req.params.id}`);

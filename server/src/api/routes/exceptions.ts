@@ -25,7 +25,7 @@ const Query = z.strictObject({
 export function exceptionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const readers = requireRole(ctx.store.tokens, ['admin', 'auditor', 'helpdesk']);
   const deciders = requireRole(ctx.store.tokens, ['admin', 'helpdesk']);
-  app.get('/exceptions', { preHandler: readers }, async (req) => ({ items: ctx.store.exceptions.list(parseInput(Query, req.query)) }));
+  app.get('/exceptions', { preHandler: readers }, async (req) => ({ items: await ctx.store.exceptions.list(parseInput(Query, req.query)) }));
   app.post('/exceptions', { preHandler: deciders }, async (req, reply) => {
     const body = parseInput(Grant, req.body);
     reply.code(201);

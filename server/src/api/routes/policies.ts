@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PolicySpec } from '../../../../shared/src/policy/schema.js';
 import { previewDraft } from '../../compliance/preview.js';
-import type { PolicyRow } from '../../store/policies.js';
+import type { PolicyRow } from '../../store/index.js';
 import { ADMINS, READERS, requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { parseInput } from '../validate.js';
@@ -17,27 +17,30 @@ export function policyRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/policies', { preHandler: admin }, async (req, reply) => {
     const spec = parseInput(PolicySpec, req.body);
     reply.code(201);
-    return view(ctx.policies.createDraft(spec, req.caller!.actor));
+    return view(await ctx.policies.createDraft(spec, req.caller!.actor));
   });
   app.put<{ Params: { id: string } }>('/policies/:id', { preHandler: admin }, async (req) => {
     const spec = parseInput(PolicySpec, req.body);
-    return view(ctx.policies.updateDraft(req.params.id, spec, req.caller!.actor));
+    return view(await ctx.policies.updateDraft(req.params.id, spec, req.caller!.actor));
   });
   app.post<{ Params: { id: string } }>('/policies/:id/publish', { preHandler: admin }, async (req) => {
-    // Devices with the tool present change state now (the ban's current stage applies at once),
-    // in the same transaction as the publish.
-    return ctx.policies.publish(req.params.id, req.caller!.actor, (policy) => ctx.compliance.recomputeAll(policy.publishedAt, 'policy-published'));
+    // Devices with the tool present change state from the publish instant: the recompute is queued
+    // in the same transaction as the publish and runs right after, off the request path.
+    const policy = await ctx.policies.publish(req.params.id, req.caller!.actor);
+    ctx.compliance.kick();
+    return policy;
   });
   app.post<{ Params: { id: string } }>('/policies/:id/retire', { preHandler: admin }, async (req) => {
-    ctx.policies.retire(req.params.id, req.caller!.actor, () => ctx.compliance.recomputeAll(new Date().toISOString(), 'policy-retired'));
-    return view(ctx.policies.require(req.params.id));
+    await ctx.policies.retire(req.params.id, req.caller!.actor);
+    ctx.compliance.kick();
+    return view(await ctx.policies.require(req.params.id));
   });
   app.get<{ Params: { id: string } }>('/policies/:id/preview', { preHandler: readers }, async (req) => {
     return previewDraft(ctx.store, ctx.policies, ctx.compliance, req.params.id);
   });
-  app.get('/policies', { preHandler: readers }, async () => ({ items: ctx.store.policies.list().map(view), bundleVersion: ctx.policies.version() }));
+  app.get('/policies', { preHandler: readers }, async () => ({ items: (await ctx.store.policies.list()).map(view), bundleVersion: ctx.policies.version() }));
   app.get<{ Params: { id: string } }>('/policies/:id', { preHandler: readers }, async (req) => ({
-    ...view(ctx.policies.require(req.params.id)),
-    versions: ctx.store.policies.versions(req.params.id),
+    ...view(await ctx.policies.require(req.params.id)),
+    versions: await ctx.store.policies.versions(req.params.id),
   }));
 }

@@ -13,7 +13,7 @@ export function toolRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const admin = requireRole(ctx.store.tokens, ADMINS);
   app.get('/tools', { preHandler: readers }, async () => ({ items: ctx.policies.current().catalog }));
   app.get<{ Params: { id: string } }>('/tools/:id', { preHandler: readers }, async (req) => {
-    const row = ctx.store.policies.toolRow(req.params.id);
+    const row = await ctx.store.policies.toolRow(req.params.id);
     if (!row) throw new EdictError('EDICT_ERR_NOT_FOUND', `tool ${req.params.id}`);
     return row;
   });
@@ -22,12 +22,12 @@ export function toolRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (typeof body !== 'object' || Array.isArray(body)) throw new EdictError('EDICT_ERR_VALIDATION', 'body must be a tool object');
     if (body.id !== undefined && body.id !== req.params.id) throw new EdictError('EDICT_ERR_VALIDATION', `id: body says ${String(body.id)}, path says ${req.params.id}`);
     const tool = parseInput(Tool, { ...body, id: req.params.id });
-    const r = ctx.policies.putTool(tool, req.caller!.actor);
+    const r = await ctx.policies.putTool(tool, req.caller!.actor);
     reply.code(r.created ? 201 : 200);
     return { tool: r.tool, source: r.source, bundleVersion: ctx.policies.current().version };
   });
   app.delete<{ Params: { id: string } }>('/tools/:id', { preHandler: admin }, async (req) => {
-    const r = ctx.policies.deleteTool(req.params.id, req.caller!.actor);
+    const r = await ctx.policies.deleteTool(req.params.id, req.caller!.actor);
     return { ...r, bundleVersion: ctx.policies.current().version };
   });
 }

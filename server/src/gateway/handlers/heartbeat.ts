@@ -2,6 +2,6 @@
 import type { Heartbeat } from '../../../../shared/src/protocol/index.js';
 import type { Handler } from './index.js';
 
-export const handleHeartbeat: Handler<Heartbeat> = (ctx, conn, msg) => {
-  ctx.store.devices.recordHeartbeat(conn.deviceId, msg.health);
+export const handleHeartbeat: Handler<Heartbeat> = async (ctx, conn, msg) => {
+  await ctx.store.devices.recordHeartbeat(conn.deviceId, msg.health);
 };

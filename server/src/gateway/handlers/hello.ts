@@ -6,12 +6,12 @@ import { HEARTBEAT_INTERVAL_MS } from '../../../../shared/src/constants.js';
 import { decisionMessage } from '../decision.js';
 import type { Handler } from './index.js';
 
-export const handleHello: Handler<Hello> = (ctx, conn, msg) => {
+export const handleHello: Handler<Hello> = async (ctx, conn, msg) => {
   if (msg.protocolVersion !== PROTOCOL_VERSION) {
     conn.fail('EDICT_ERR_PROTOCOL_VERSION', `agent speaks ${msg.protocolVersion}, server speaks ${PROTOCOL_VERSION}`);
     return;
   }
-  ctx.store.devices.recordHello(conn.deviceId, {
+  await ctx.store.devices.recordHello(conn.deviceId, {
     hostname: msg.device.hostname,
     platform: msg.device.platform,
     osRelease: msg.device.osRelease,
@@ -30,13 +30,13 @@ export const handleHello: Handler<Hello> = (ctx, conn, msg) => {
   });
   const version = ctx.policies.version();
   if (msg.policyVersion !== version) {
-    conn.send({ type: 'policy', signed: ctx.policies.bundleFor(conn.deviceId) });
-    ctx.store.devices.recordPolicyVersion(conn.deviceId, version);
+    conn.send({ type: 'policy', signed: await ctx.policies.bundleFor(conn.deviceId) });
+    await ctx.store.devices.recordPolicyVersion(conn.deviceId, version);
   }
   // Decisions on exception requests made while the device was away.
-  for (const row of ctx.store.exceptions.undeliveredDecisions(conn.deviceId)) {
+  for (const row of await ctx.store.exceptions.undeliveredDecisions(conn.deviceId)) {
     conn.send(decisionMessage(row));
-    ctx.store.exceptions.markDecisionSent(row.id);
+    await ctx.store.exceptions.markDecisionSent(row.id);
   }
   conn.log.info({ agentVersion: msg.agentVersion, policyVersion: msg.policyVersion }, 'agent hello');
 };

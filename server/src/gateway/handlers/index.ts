@@ -1,8 +1,10 @@
 // The one map from agent message type to its handler. Adding a message type means adding a
 // schema in shared/src/protocol/messages and a handler here; the gateway needs no change.
+// Handlers are async; the gateway runs one connection's handlers one at a time, in order.
 import type { AgentMessage } from '../../../../shared/src/protocol/index.js';
 import type { ComplianceService } from '../../compliance/service.js';
 import type { ExceptionService } from '../../compliance/exceptions.js';
+import type { IngestPipeline } from '../../ingest/pipeline.js';
 import type { PolicyService } from '../../policy/service.js';
 import type { Store } from '../../store/index.js';
 import type { AgentConnection } from '../connection.js';
@@ -16,10 +18,11 @@ export interface GatewayContext {
   policies: PolicyService;
   compliance: ComplianceService;
   exceptions: ExceptionService;
+  ingest: IngestPipeline;
   registry: ConnectionRegistry;
 }
 
-export type Handler<M> = (ctx: GatewayContext, conn: AgentConnection, msg: M) => void;
+export type Handler<M> = (ctx: GatewayContext, conn: AgentConnection, msg: M) => Promise<void>;
 
 type HandlerMap = { [T in AgentMessage['type']]: Handler<Extract<AgentMessage, { type: T }>> };
 

@@ -1,17 +1,37 @@
-// Opens the server's SQLite store: WAL journal, synchronous=FULL (an acknowledged report survives
-// power loss), foreign keys on, then applies pending migrations, each in its own transaction.
-// A database written by a newer server (unknown migration ids) is refused rather than guessed at.
+// Opens the server's SQLite database: WAL journal, synchronous=FULL (an acknowledged report survives
+// power loss), foreign keys on, then applies pending migrations, each in its own transaction. A
+// database written by a newer server (unknown migration ids) is refused rather than guessed at.
+// Statements are prepared once per connection and reused (`prep` caches them by their SQL text).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { EdictError } from '../../../shared/src/errors.js';
+import { EdictError } from '../../../../shared/src/errors.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
-export type Db = Database.Database;
+export class SqliteConnection {
+  private readonly statements = new Map<string, Database.Statement>();
 
-export function openDatabase(file: string, migrations: readonly Migration[] = MIGRATIONS): Db {
+  constructor(readonly db: Database.Database) {}
+
+  /** The prepared statement for this SQL text, prepared on first use. */
+  prep(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  close(): void {
+    this.statements.clear();
+    this.db.close();
+  }
+}
+
+export function openConnection(file: string, migrations: readonly Migration[] = MIGRATIONS): SqliteConnection {
   mkdirSync(path.dirname(file), { recursive: true });
-  let db: Db;
+  let db: Database.Database;
   try {
     db = new Database(file);
     db.pragma('journal_mode = WAL');
@@ -21,11 +41,16 @@ export function openDatabase(file: string, migrations: readonly Migration[] = MI
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db, migrations);
-  return db;
+  try {
+    migrate(db, migrations);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteConnection(db);
 }
 
-export function migrate(db: Db, migrations: readonly Migration[]): string[] {
+export function migrate(db: Database.Database, migrations: readonly Migration[]): string[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
   const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
   const known = new Set(migrations.map((m) => m.id));

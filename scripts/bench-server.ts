@@ -1,0 +1,276 @@
+// `npm run bench:server`: the server's speed targets, measured with the fleet simulator (test/sim)
+// against a real edict-server process on this machine, and the physical floor (raw SQLite insert
+// rate of the same rows and indexes) measured in the same run. Writes the server section of
+// docs/benchmarks.md (between its markers) and prints it.
+//   --before-cli PATH   also run every scenario against another server build (e.g. the code before
+//                       a change, built in a git worktree), so before and after come from one run
+//   --only a,b          run only these scenarios
+//   --no-write          print, do not touch docs/benchmarks.md
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureRawInsertRate } from '../server/src/store/sqlite/raw-insert-rate.js';
+import { Fleet } from '../test/sim/fleet.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PROBE = path.join(ROOT, 'dist', 'scripts', 'bench', 'loop-probe.js');
+const OUR_CLI = path.join(ROOT, 'dist', 'server', 'src', 'cli.js');
+const DOC = path.join(ROOT, 'docs', 'benchmarks.md');
+const START = '<!-- server-bench:start -->';
+const END = '<!-- server-bench:end -->';
+
+const args = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const beforeCli = opt('--before-cli');
+const only = opt('--only')?.split(',');
+const write = !args.includes('--no-write');
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+  dataDir: string;
+  admin: string;
+  probe(reset?: boolean): Promise<{ maxMs: number; p99Ms: number; meanMs: number; rssMb: number }>;
+  stop(): Promise<void>;
+}
+
+async function startServer(cli: string): Promise<Server> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edict-bench-'));
+  const child = spawn(process.execPath, ['--import', PROBE, cli, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'error'], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c));
+  child.stderr!.on('data', (c: Buffer) => (out += c));
+  const url = await until(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 30_000, () => out);
+  let nextId = 1;
+  const probe = (reset = false) =>
+    new Promise<any>((resolve) => {
+      const id = nextId++;
+      const on = (m: any) => {
+        if (m?.probeReply === id) {
+          child.off('message', on);
+          resolve(m);
+        }
+      };
+      child.on('message', on);
+      child.send({ probe: reset ? 'reset' : 'read', id });
+    });
+  return {
+    child,
+    url,
+    dataDir,
+    admin: readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
+    probe,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => {
+          rmSync(dataDir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function until<T>(f: () => T | undefined | null | Promise<T | undefined | null>, ms: number, what: () => string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${what().slice(-500)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function rest(s: Server, method: string, p: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${s.url}/api/v1${p}`, {
+    method,
+    headers: { authorization: `Bearer ${s.admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return res.json();
+}
+
+async function enrollToken(s: Server, maxUses: number): Promise<string> {
+  return (await rest(s, 'POST', '/enrollment-tokens', { label: 'bench', maxUses })).token;
+}
+
+async function countEvents(s: Server, deviceId: string): Promise<number> {
+  let n = 0;
+  let after: string | undefined;
+  for (;;) {
+    const r = await rest(s, 'GET', `/detections?deviceId=${deviceId}&limit=1000${after ? `&after=${after}` : ''}`);
+    n += r.items.length;
+    if (!r.next) return n;
+    after = r.next;
+  }
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+};
+
+type Figures = Record<string, number | string>;
+
+/** Scenario 1: 100 agents, each with one 100-event report in flight, for a while. */
+async function ingest(s: Server): Promise<Figures> {
+  const fleet = await Fleet.start({ url: s.url, enrollToken: await enrollToken(s, 1000), agents: 100, processes: 2 });
+  try {
+    const c = await fleet.connect();
+    if (c.failed) throw new Error(`ingest: ${c.failed} agents failed to connect: ${c.errors.join('; ')}`);
+    await s.probe(true);
+    const seconds = 30;
+    const r = await fleet.ingest(seconds, { count: 100, kind: 'running' });
+    const loop = await s.probe();
+    const series = r.perSecond.slice(1, -1).map(([, n]) => n); // whole seconds only
+    const q = Math.max(1, Math.floor(series.length / 4));
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    return {
+      eventsPerSec: Math.round(r.events / seconds),
+      firstQuarterPerSec: Math.round(avg(series.slice(0, q))),
+      lastQuarterPerSec: Math.round(avg(series.slice(-q))),
+      ackP50Ms: Math.round(pct(r.latencies, 50)),
+      ackP99Ms: Math.round(pct(r.latencies, 99)),
+      loopMaxMs: loop.maxMs,
+      errors: r.errors.length ? r.errors.slice(0, 2).join('; ') : 'none',
+      eventsTotal: r.events,
+    };
+  } finally {
+    await fleet.close();
+  }
+}
+
+/** Scenarios 2 and 3: one device's history grows to 10,000 events; report latency and loop delay. */
+async function history(s: Server): Promise<Figures> {
+  const fleet = await Fleet.start({ url: s.url, enrollToken: await enrollToken(s, 10), agents: 1, processes: 1 });
+  try {
+    const c = await fleet.connect();
+    if (c.failed) throw new Error(`history: agent failed to connect: ${c.errors.join('; ')}`);
+    const f: Figures = {};
+    let total = 0;
+    const grow = async (to: number) => {
+      while (total < to) total += (await fleet.report(0, { count: 250, kind: 'installed' })).accepted;
+    };
+    await grow(500);
+    f.report250At500Ms = Math.round((await fleet.report(0, { count: 250, kind: 'installed' })).ms);
+    total += 250;
+    await grow(10_000);
+    f.report250At10kMs = Math.round((await fleet.report(0, { count: 250, kind: 'installed' })).ms);
+    total += 250;
+    await s.probe(true);
+    const big = await fleet.report(0, { count: 500, kind: 'installed', findings: 'same' });
+    const loop = await s.probe();
+    f.report500OneFindingMs = Math.round(big.ms);
+    f.report500LoopMaxMs = loop.maxMs;
+    f.historyEvents = total + big.accepted;
+    return f;
+  } finally {
+    await fleet.close();
+  }
+}
+
+/** Scenario 4: a peer that ignores the server's close keeps sending; nothing after the close counts. */
+async function afterClose(s: Server): Promise<Figures> {
+  const fleet = await Fleet.start({ url: s.url, enrollToken: await enrollToken(s, 10), agents: 1, processes: 1 });
+  try {
+    const c = await fleet.connect();
+    if (c.failed) throw new Error(`after-close: agent failed to connect: ${c.errors.join('; ')}`);
+    const deviceId = (await fleet.state(0)).deviceId;
+    const before = await countEvents(s, deviceId);
+    const bad = Array.from({ length: 25 }, () => '{"type":"nonsense"}');
+    const { makeEvents } = await import('../test/sim/sim-agent.js');
+    const { randomUUID } = await import('node:crypto');
+    const later = Array.from({ length: 20 }, () => JSON.stringify({ type: 'report', batchId: randomUUID(), events: makeEvents({ count: 5 }) }));
+    await fleet.raw(0, [...bad, ...later]);
+    await until(async () => (await fleet.state(0)).closed, 10_000, () => 'close').catch(() => undefined);
+    // Give the server time to (wrongly) process anything it already read.
+    await new Promise((r) => setTimeout(r, 2000));
+    const committed = (await countEvents(s, deviceId)) - before;
+    return { reportsSentAfterClose: 20, eventsCommittedAfterClose: committed, closeCode: (await fleet.state(0)).closed?.code ?? 'open' };
+  } finally {
+    await fleet.close();
+  }
+}
+
+const SCENARIOS: Record<string, (s: Server) => Promise<Figures>> = { ingest, history, 'after-close': afterClose };
+
+async function runAll(label: string, cli: string): Promise<Record<string, Figures>> {
+  const results: Record<string, Figures> = {};
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'edict-raw-'));
+  try {
+    results.raw = { rowsPerSec: Math.round(measureRawInsertRate(path.join(scratch, 'raw.db'))) };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  process.stderr.write(`[${label}] raw SQLite insert rate ${results.raw.rowsPerSec}/s\n`);
+  for (const [name, fn] of Object.entries(SCENARIOS)) {
+    if (only && !only.includes(name)) continue;
+    const s = await startServer(cli);
+    try {
+      results[name] = await fn(s);
+      process.stderr.write(`[${label}] ${name}: ${JSON.stringify(results[name])}\n`);
+    } catch (err) {
+      results[name] = { error: (err as Error).message };
+      process.stderr.write(`[${label}] ${name} failed: ${(err as Error).message}\n`);
+    } finally {
+      await s.stop();
+    }
+  }
+  return results;
+}
+
+function cell(r: Record<string, Figures> | undefined, scen: string, key: string, unit = ''): string {
+  const v = r?.[scen]?.[key];
+  if (v === undefined) return r?.[scen]?.error ? `failed: ${String(r[scen].error).slice(0, 60)}` : '—';
+  return `${typeof v === 'number' ? v.toLocaleString('en-US') : v}${unit}`;
+}
+
+function render(after: Record<string, Figures>, before?: Record<string, Figures>): string {
+  const cpu = os.cpus();
+  const ratio = (r: Record<string, Figures> | undefined) =>
+    r?.ingest?.eventsPerSec !== undefined ? `${(Number(r.ingest.eventsPerSec) / Number(r.raw.rowsPerSec)).toFixed(2)}×` : '—';
+  const ingestGoal = Number(after.ingest?.eventsPerSec) >= 20_000 || Number(after.ingest?.eventsPerSec) >= 0.6 * Number(after.raw.rowsPerSec);
+  const rows: [string, string, string, string, boolean | undefined][] = [
+    ['raw SQLite insert rate, same rows and indexes, 100-row WAL+FULL transactions (physical floor)', cell(before, 'raw', 'rowsPerSec', '/s'), cell(after, 'raw', 'rowsPerSec', '/s'), '—', undefined],
+    ['durable ingest, 100 agents × one 100-event report in flight, 30 s: events acked/s', cell(before, 'ingest', 'eventsPerSec', '/s'), cell(after, 'ingest', 'eventsPerSec', '/s'), '≥ 20,000/s or ≥ 0.6× raw', ingestGoal],
+    ['… as a share of the raw rate', ratio(before), ratio(after), '≥ 0.6×', Number(after.ingest?.eventsPerSec) / Number(after.raw.rowsPerSec) >= 0.6],
+    ['… first quarter → last quarter of the run (history grows)', `${cell(before, 'ingest', 'firstQuarterPerSec')} → ${cell(before, 'ingest', 'lastQuarterPerSec')}`, `${cell(after, 'ingest', 'firstQuarterPerSec')} → ${cell(after, 'ingest', 'lastQuarterPerSec')}`, 'flat', Number(after.ingest?.lastQuarterPerSec) >= 0.8 * Number(after.ingest?.firstQuarterPerSec)],
+    ['… ack latency p50 / p99', `${cell(before, 'ingest', 'ackP50Ms')} / ${cell(before, 'ingest', 'ackP99Ms', ' ms')}`, `${cell(after, 'ingest', 'ackP50Ms')} / ${cell(after, 'ingest', 'ackP99Ms', ' ms')}`, '—', undefined],
+    ['… event-loop delay max during ingest', cell(before, 'ingest', 'loopMaxMs', ' ms'), cell(after, 'ingest', 'loopMaxMs', ' ms'), '—', undefined],
+    ['one 500-event report (one finding), device with 10,000 events of history: event-loop delay max', cell(before, 'history', 'report500LoopMaxMs', ' ms'), cell(after, 'history', 'report500LoopMaxMs', ' ms'), '≤ 20 ms', Number(after.history?.report500LoopMaxMs) <= 20],
+    ['… that report acked after', cell(before, 'history', 'report500OneFindingMs', ' ms'), cell(after, 'history', 'report500OneFindingMs', ' ms'), '—', undefined],
+    ['250-event report at 500 → 10,000 events of device history', `${cell(before, 'history', 'report250At500Ms')} → ${cell(before, 'history', 'report250At10kMs', ' ms')}`, `${cell(after, 'history', 'report250At500Ms')} → ${cell(after, 'history', 'report250At10kMs', ' ms')}`, 'independent of history', Number(after.history?.report250At10kMs) <= Math.max(2 * Number(after.history?.report250At500Ms), Number(after.history?.report250At500Ms) + 20)],
+    ['reports sent after the server closed the connection (bad-message cap): events committed', `${cell(before, 'after-close', 'eventsCommittedAfterClose')} of 100`, `${cell(after, 'after-close', 'eventsCommittedAfterClose')} of 100`, '0', after['after-close']?.eventsCommittedAfterClose === 0],
+  ];
+  const lines = [
+    START,
+    '## Server core (`npm run bench:server`)',
+    '',
+    `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpu[0]?.model.trim()} (${cpu.length} cores), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}; data folders under ${os.tmpdir()} on the machine's disk. The simulator (test/sim: real enrollment, real protocol, agents spread over worker processes and 127.0.0.x source addresses) and the server share the 2 cores, so every figure includes the load generator.`,
+    before ? 'The *before* column is the same scenarios against the server built from the code before the server-core change (a git worktree of that commit), in the same run.' : '',
+    '',
+    `| measure | ${before ? 'before | ' : ''}now | goal | met |`,
+    `| --- | ${before ? '--- | ' : ''}--- | --- | --- |`,
+    ...rows.map(([m, b, a, g, ok]) => `| ${m} | ${before ? `${b} | ` : ''}${a} | ${g} | ${ok === undefined ? '' : ok ? 'yes' : '**no**'} |`),
+    '',
+    END,
+  ];
+  return lines.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
+}
+
+const before = beforeCli ? await runAll('before', beforeCli) : undefined;
+const after = await runAll('now', OUR_CLI);
+const section = render(after, before);
+process.stdout.write(section + '\n');
+if (write) {
+  const doc = readFileSync(DOC, 'utf8');
+  const next = doc.includes(START) ? doc.slice(0, doc.indexOf(START)) + section + doc.slice(doc.indexOf(END) + END.length) : `${doc.trimEnd()}\n\n${section}\n`;
+  writeFileSync(DOC, next);
+}

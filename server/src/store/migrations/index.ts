@@ -1,9 +1,0 @@
-// Ordered list of migrations. Append new ones at the end; never reorder or edit landed ones.
-import * as initial from './20261121T0600-initial.js';
-
-export interface Migration {
-  id: string;
-  sql: string;
-}
-
-export const MIGRATIONS: readonly Migration[] = [initial];

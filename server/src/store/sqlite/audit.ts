@@ -1,0 +1,40 @@
+// The audit log in SQLite: an append-only hash chain of every administrative action. Each entry's
+// hash covers the previous hash and the entry's own fields, so editing or deleting any past row
+// breaks verification from that row on. A unique index on prev_hash means two writers can never
+// both chain to the same entry: the loser's transaction fails instead of forking the chain.
+import { auditEntryHash, AUDIT_GENESIS } from '../../audit-chain.js';
+import type { AuditEntry, AuditRepo } from '../types.js';
+import type { SqliteConnection } from './connection.js';
+
+const COLUMNS = 'seq, at, actor, action, subject, detail, prev_hash AS prevHash, hash';
+
+export class SqliteAudit implements AuditRepo {
+  constructor(private readonly c: SqliteConnection) {}
+
+  async append(actor: string, action: string, subject: string, detail: unknown = {}): Promise<void> {
+    const prev = (this.c.prep('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1').pluck().get() as string | undefined) ?? AUDIT_GENESIS;
+    const at = new Date().toISOString();
+    const d = JSON.stringify(detail);
+    this.c
+      .prep('INSERT INTO audit_log(at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(at, actor, action, subject, d, prev, auditEntryHash(prev, at, actor, action, subject, d));
+  }
+
+  async list(limit: number, afterSeq = 0): Promise<AuditEntry[]> {
+    return (this.c.prep(`SELECT ${COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`).all(afterSeq, limit) as (AuditEntry & { detail: string })[]).map((r) => ({
+      ...r,
+      detail: JSON.parse(r.detail),
+    }));
+  }
+
+  async verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number }> {
+    let prev = AUDIT_GENESIS;
+    let n = 0;
+    for (const r of this.c.prep(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`).iterate() as IterableIterator<AuditEntry & { detail: string }>) {
+      n++;
+      if (r.prevHash !== prev || r.hash !== auditEntryHash(prev, r.at, r.actor, r.action, r.subject, r.detail)) return { ok: false, entries: n, brokenAt: r.seq };
+      prev = r.hash;
+    }
+    return { ok: true, entries: n };
+  }
+}

@@ -1,0 +1,316 @@
+// The store boundary: one repository interface per resource, every method returning a promise, so
+// a second database (PostgreSQL, a later issue) can sit behind the same services and routes. The
+// SQLite implementation lives in ./sqlite and is chosen in ./index.ts; nothing else may import it.
+// Invariants every implementation keeps: a repository method never opens a transaction of its own
+// (callers group writes with Store.tx), and the writes that a single writer used to keep safe by
+// accident (audit chain append, enrollment-token consumption, bundle version bump) are single
+// conditional statements or guarded by a unique constraint, so they stay right with concurrent writers.
+import type { Tool } from '../../../shared/src/catalog/schema.js';
+import type { ComplianceState } from '../../../shared/src/policy/compliance.js';
+import type { Policy, PolicySpec } from '../../../shared/src/policy/schema.js';
+import type { DetectionEvent, Stage } from '../../../shared/src/protocol/index.js';
+
+export type Role = 'admin' | 'auditor' | 'helpdesk';
+
+export interface EnrollmentTokenRow {
+  id: string;
+  label: string;
+  createdAt: string;
+  expiresAt: string;
+  maxUses: number;
+  uses: number;
+  revokedAt: string | null;
+}
+
+export interface TokenRepo {
+  createApiToken(role: Role, label: string): Promise<{ id: string; token: string }>;
+  countActiveApiTokens(role: Role): Promise<number>;
+  findApiToken(token: string): Promise<{ id: string; role: Role; label: string } | undefined>;
+  createEnrollmentToken(label: string, ttlHours: number, maxUses: number): Promise<EnrollmentTokenRow & { token: string }>;
+  listEnrollmentTokens(): Promise<EnrollmentTokenRow[]>;
+  revokeEnrollmentToken(id: string): Promise<boolean>;
+  /** Counts one use of a valid token in one conditional statement (safe with concurrent writers); returns its id or throws. */
+  consumeEnrollmentToken(token: string, now?: Date): Promise<string>;
+}
+
+export interface DeviceRow {
+  id: string;
+  hostname: string;
+  enrolledAt: string;
+  platform: string | null;
+  osRelease: string | null;
+  arch: string | null;
+  agentVersion: string | null;
+  policyVersion: number | null;
+  lastSeenAt: string | null;
+  lastHealth: unknown;
+  revokedAt: string | null;
+  tags: string[];
+}
+
+export interface HelloFacts {
+  hostname: string;
+  platform: string;
+  osRelease: string;
+  arch: string;
+  agentVersion: string;
+  policyVersion: number | null;
+}
+
+export interface DeviceRepo {
+  create(id: string, hostname: string, credential: string, enrollmentTokenId: string): Promise<void>;
+  /** The device a credential belongs to, revoked or not (the caller tells the two apart). */
+  findByCredential(credential: string): Promise<DeviceRow | undefined>;
+  get(id: string): Promise<DeviceRow | undefined>;
+  list(): Promise<DeviceRow[]>;
+  recordHello(id: string, f: HelloFacts): Promise<void>;
+  recordHeartbeat(id: string, health: unknown): Promise<void>;
+  recordPolicyVersion(id: string, version: number): Promise<void>;
+  setTags(id: string, tags: readonly string[]): Promise<boolean>;
+  revoke(id: string): Promise<boolean>;
+}
+
+export interface ClassifiedEvent {
+  event: DetectionEvent;
+  /** observedAt after the server's sanity clamp. */
+  observedAt: string;
+  stage: Stage;
+  policyId: string | null;
+}
+
+export interface DetectionRow {
+  eventId: string;
+  deviceId: string;
+  hostname: string;
+  toolId: string;
+  kind: string;
+  user: string;
+  state: 'present' | 'absent';
+  evidence: unknown;
+  confidence: number;
+  observedAt: string;
+  receivedAt: string;
+  agentStage: Stage;
+  stage: Stage;
+  policyId: string | null;
+}
+
+export interface DetectionFilter {
+  deviceId?: string;
+  toolId?: string;
+  stage?: Stage;
+  state?: 'present' | 'absent';
+  limit: number;
+  /** Return rows after this event id in (observed_at, event_id) order. */
+  after?: string;
+  /** Only the latest event of each finding per device (the current picture, not the history). */
+  currentOnly?: boolean;
+  /** Leave out `usage` evidence (config folders): a trace of past use is not a violation. */
+  installsAndRunsOnly?: boolean;
+}
+
+/** One detection event of an install or a running copy, as compliance replays see it. */
+export interface PresenceEvent {
+  detectionKey: string;
+  user: string;
+  state: 'present' | 'absent';
+  observedAt: string;
+}
+
+export interface DetectionRepo {
+  /** Stores one event; false when its id was already stored (a replay). */
+  insert(deviceId: string, batchId: string, c: ClassifiedEvent): Promise<boolean>;
+  /**
+   * Moves the finding (device × detection key: the current picture) to this event's state when the
+   * event is the finding's newest by observedAt; an older event arriving late leaves it. Returns
+   * whether the finding moved.
+   */
+  applyToFinding(deviceId: string, detectionKey: string, c: ClassifiedEvent): Promise<boolean>;
+  list(f: DetectionFilter): Promise<DetectionRow[]>;
+  count(): Promise<number>;
+  /** Installs and runs of one device × tool observed at or after `fromIso`, oldest first. */
+  presenceWindow(deviceId: string, toolId: string, fromIso: string): Promise<PresenceEvent[]>;
+  /** The state of one finding just before an instant (its last event observed before it), if any. */
+  findingStateBefore(deviceId: string, detectionKey: string, beforeIso: string): Promise<'present' | 'absent' | undefined>;
+  /** Findings of one device × tool that are present and whose last event is before `beforeIso`. */
+  presentFindingsBefore(deviceId: string, toolId: string, beforeIso: string): Promise<{ detectionKey: string; user: string }[]>;
+  /** Present installs or running copies now (the current picture), optionally one device / some tools. */
+  present(filter?: { deviceId?: string; toolIds?: readonly string[] }): Promise<{ deviceId: string; toolId: string; user: string; kind: string }[]>;
+}
+
+export interface TimelineRow {
+  seq: number;
+  deviceId: string;
+  toolId: string;
+  at: string;
+  kind: string;
+  fromState: ComplianceState | null;
+  toState: ComplianceState | null;
+  cause: string;
+  detail: unknown;
+  eventId: string | null;
+  recordedAt: string;
+  /** Set when a late event re-derived this state change (the row stays, for "what was known then"). */
+  supersededAt: string | null;
+}
+
+export interface StateRowInput {
+  deviceId: string;
+  toolId: string;
+  at: string;
+  from: ComplianceState;
+  to: ComplianceState;
+  cause: string;
+  detail: unknown;
+}
+
+export interface ComplianceRepo {
+  current(deviceId: string, toolId: string): Promise<{ state: ComplianceState; since: string } | undefined>;
+  all(filter?: { deviceId?: string }): Promise<{ deviceId: string; toolId: string; state: ComplianceState; since: string }[]>;
+  setCurrent(deviceId: string, toolId: string, state: ComplianceState, since: string): Promise<void>;
+  /** Appends a state change to the timeline. */
+  addStateRow(row: StateRowInput): Promise<void>;
+  /** State changes in force (not superseded) of one device × tool at or after `fromIso`, in order. */
+  stateRowsFrom(deviceId: string, toolId: string, fromIso: string): Promise<{ seq: number; at: string; toState: ComplianceState }[]>;
+  /** The state in force just before an instant: the last state change (not superseded) before it, and its instant. */
+  stateBefore(deviceId: string, toolId: string, beforeIso: string): Promise<{ state: ComplianceState; at: string } | undefined>;
+  supersede(seqs: readonly number[], atIso: string): Promise<void>;
+  /** Records a fact; an agent event id is stored once. Returns false on replay. */
+  fact(deviceId: string, toolId: string, at: string, kind: string, cause: string, detail: unknown, eventId: string | null): Promise<boolean>;
+  timeline(deviceId: string, toolId?: string): Promise<TimelineRow[]>;
+  /** The state of a device × tool as of an instant: the last state change in force at or before it. */
+  stateAsOf(deviceId: string, toolId: string, atIso: string): Promise<ComplianceState | undefined>;
+  /** Every device × tool that has any state change, for as-of reports. */
+  statePairs(): Promise<{ deviceId: string; toolId: string }[]>;
+  addAcknowledgement(eventId: string, deviceId: string, toolId: string, user: string, stage: string, at: string): Promise<boolean>;
+  /** Instants of the acknowledgements of a device × tool, oldest first. */
+  acknowledgements(deviceId: string, toolId: string): Promise<string[]>;
+  /** Durable queue of bulk recomputes (publish, retire, stage boundary, start-up). */
+  addJob(job: { at: string; cause: string; tools: readonly string[] | null }): Promise<number>;
+  nextJob(): Promise<{ id: number; at: string; cause: string; tools: string[] | null } | undefined>;
+  deleteJob(id: number): Promise<void>;
+}
+
+export type ExceptionStatus = 'requested' | 'granted' | 'denied' | 'revoked' | 'expired';
+
+export interface ExceptionRow {
+  id: string;
+  toolId: string;
+  deviceId: string;
+  user: string | null;
+  reason: string;
+  status: ExceptionStatus;
+  requestedBy: string;
+  requestedAt: string;
+  requestEvent: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionNote: string | null;
+  expiresAt: string | null;
+  /** When and by whom a granted exception ended early (revoked) or ran out (expired, by `system`). */
+  endedAt: string | null;
+  endedBy: string | null;
+  decisionSent: number;
+}
+
+export type ExceptionInsert = Pick<ExceptionRow, 'id' | 'toolId' | 'deviceId' | 'user' | 'reason' | 'status' | 'requestedBy' | 'requestedAt' | 'requestEvent' | 'expiresAt'> &
+  Partial<ExceptionRow>;
+
+export interface ExceptionRepo {
+  insert(r: ExceptionInsert): Promise<boolean>;
+  get(id: string): Promise<ExceptionRow | undefined>;
+  list(filter?: { deviceId?: string; status?: ExceptionStatus }): Promise<ExceptionRow[]>;
+  decide(id: string, status: 'granted' | 'denied', by: string, note: string | null, expiresAt: string | null): Promise<void>;
+  end(id: string, status: 'revoked' | 'expired', by: string, at: string): Promise<void>;
+  markDecisionSent(id: string): Promise<void>;
+  /** Granted exceptions of a device whose expiry is after `atIso` (what its bundle carries). */
+  inForce(deviceId: string, atIso: string): Promise<ExceptionRow[]>;
+  /** Every exception of a device × tool that was ever granted (granted, revoked or expired), for replays. */
+  grantedEver(deviceId: string, toolId: string): Promise<ExceptionRow[]>;
+  undeliveredDecisions(deviceId: string): Promise<ExceptionRow[]>;
+}
+
+export interface PolicyRow {
+  id: string;
+  name: string;
+  draft: PolicySpec;
+  status: 'draft' | 'published' | 'retired';
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  latestVersion: number | null;
+  retiredAt: string | null;
+}
+
+export interface PublishedVersion {
+  policy: Policy;
+  publishedAt: string;
+}
+
+export interface PolicyRepo {
+  bundleVersion(): Promise<number>;
+  /** Raises the bundle version in one statement and returns the new value. */
+  bumpBundleVersion(): Promise<number>;
+  meta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  createDraft(row: { id: string; name: string; draft: PolicySpec; createdBy: string }): Promise<void>;
+  updateDraft(id: string, draft: PolicySpec): Promise<void>;
+  get(id: string): Promise<PolicyRow | undefined>;
+  list(): Promise<PolicyRow[]>;
+  /** Freezes a version (the caller bumps the bundle version in the same transaction). */
+  insertVersion(policy: Policy, by: string): Promise<void>;
+  markRetired(id: string, atIso: string): Promise<void>;
+  versions(id: string): Promise<Policy[]>;
+  /** Every published version of every policy with the policy's retirement, for "policies in force at t". */
+  history(): Promise<{ policy: Policy; retiredAt: string | null }[]>;
+  /** The latest published version of every policy in force (published, not retired). */
+  active(): Promise<Policy[]>;
+  tools(): Promise<Tool[]>;
+  toolRow(id: string): Promise<{ tool: Tool; source: 'builtin' | 'custom'; updatedAt: string } | undefined>;
+  putCustomTool(tool: Tool): Promise<void>;
+  /** Drops a custom entry: back to `builtin` when given, else removed. */
+  deleteCustomTool(id: string, builtin: Tool | undefined): Promise<'reverted' | 'deleted'>;
+  /** Inserts or refreshes built-in tools (custom overrides win); returns whether anything changed. */
+  seedBuiltinTools(tools: readonly Tool[]): Promise<boolean>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: unknown;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditRepo {
+  /** Appends one entry chained to the newest; two writers can never chain to the same entry. */
+  append(actor: string, action: string, subject: string, detail?: unknown): Promise<void>;
+  list(limit: number, afterSeq?: number): Promise<AuditEntry[]>;
+  verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number }>;
+}
+
+/** Every repository; what a transaction hands to its callback. */
+export interface Repos {
+  readonly tokens: TokenRepo;
+  readonly devices: DeviceRepo;
+  readonly detections: DetectionRepo;
+  readonly compliance: ComplianceRepo;
+  readonly policies: PolicyRepo;
+  readonly exceptions: ExceptionRepo;
+  readonly audit: AuditRepo;
+}
+
+export interface Store extends Repos {
+  /** Which backend this is (for health and logs). */
+  readonly kind: 'sqlite';
+  /**
+   * Runs fn in one transaction: all its writes commit together or none do. Store calls made while
+   * fn runs (through `r` or through the store itself, in fn's async context) join the transaction;
+   * a nested tx() joins the outer one. fn must only await store calls.
+   */
+  tx<T>(fn: (r: Repos) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

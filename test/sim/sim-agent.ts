@@ -1,0 +1,239 @@
+// One simulated agent: enrolls for real (POST /enroll), connects to /agent/v1 with its device
+// credential from a chosen loopback source address, speaks docs/protocol.md (hello, welcome,
+// signed policy bundles verified against the pinned key, reports acked after commit, heartbeats)
+// and keeps figures the fleet controller reads. No agent code is reused: this is a second,
+// independent implementation of the wire contract, so a drift between doc and server shows here.
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { verifyBundle } from '../../shared/src/policy/signing.js';
+import { PROTOCOL_VERSION } from '../../shared/src/protocol/version.js';
+
+export interface SimEnrollment {
+  deviceId: string;
+  credential: string;
+  serverPublicKey: string;
+}
+
+export interface SimEventSpec {
+  /** How many events in the report. */
+  count: number;
+  /** Tool every event is about. */
+  toolId?: string;
+  /** `distinct`: one finding per event (paths differ); `same`: every event about one finding. */
+  findings?: 'distinct' | 'same';
+  /** observedAt of the events (default now). */
+  observedAt?: string;
+  state?: 'present' | 'absent';
+  kind?: 'installed' | 'running';
+  /** Prefix making paths unique across reports of one agent. */
+  pathPrefix?: string;
+}
+
+export interface AckResult {
+  accepted: number;
+  duplicates: number;
+  ms: number;
+}
+
+export class SimAgent {
+  ws?: WebSocket;
+  deviceId = '';
+  /** Bundle version this agent verified and holds. */
+  policyVersion: number | null = null;
+  policyVerifiedAt = 0;
+  policyRefusals = 0;
+  welcomed = false;
+  closed: { code: number; reason: string } | null = null;
+  errors: { code: string; message: string }[] = [];
+  private pending = new Map<string, { resolve: (a: AckResult) => void; reject: (e: Error) => void; t0: number }>();
+  private enrollment?: SimEnrollment;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly url: string,
+    readonly hostname: string,
+    readonly localAddress?: string,
+  ) {}
+
+  async enroll(enrollToken: string): Promise<SimEnrollment> {
+    const res = await fetch(`${this.url}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: enrollToken, hostname: this.hostname }),
+    });
+    const body = (await res.json()) as SimEnrollment & { error?: { code: string } };
+    if (res.status !== 201) throw new Error(`enroll refused ${res.status} ${body.error?.code ?? ''}`);
+    this.use(body);
+    return body;
+  }
+
+  use(e: SimEnrollment): void {
+    this.enrollment = e;
+    this.deviceId = e.deviceId;
+  }
+
+  /** Opens the socket and completes hello → welcome. */
+  connect(timeoutMs = 60_000): Promise<void> {
+    const e = this.enrollment;
+    if (!e) throw new Error('not enrolled');
+    const ws = new WebSocket(this.url.replace(/^http/, 'ws') + '/agent/v1', {
+      headers: { authorization: `Bearer ${e.credential}` },
+      ...(this.localAddress ? { localAddress: this.localAddress } : {}),
+      perMessageDeflate: false,
+      handshakeTimeout: timeoutMs,
+    });
+    this.ws = ws;
+    this.closed = null;
+    this.welcomed = false;
+    ws.on('message', (d) => this.onFrame(d.toString()));
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      for (const p of this.pending.values()) p.reject(new Error(`closed ${code}`));
+      this.pending.clear();
+      this.wake();
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no welcome in time')), timeoutMs);
+      ws.once('open', () => {
+        ws.send(
+          JSON.stringify({
+            type: 'hello',
+            protocolVersion: PROTOCOL_VERSION,
+            agentVersion: 'sim',
+            device: { hostname: this.hostname, platform: 'linux', osRelease: 'sim', arch: 'x64' },
+            policyVersion: this.policyVersion,
+            sentAt: new Date().toISOString(),
+          }),
+        );
+      });
+      ws.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        clearTimeout(timer);
+        reject(new Error(`upgrade refused ${res.statusCode}`));
+      });
+      this.until(() => this.welcomed || this.closed !== null).then(() => {
+        clearTimeout(timer);
+        if (this.welcomed) resolve();
+        else reject(new Error(`closed before welcome: ${JSON.stringify(this.closed)}`));
+      }, reject);
+    });
+  }
+
+  private onFrame(raw: string): void {
+    let msg: any;
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      this.errors.push({ code: 'SIM_BAD_JSON', message: raw.slice(0, 100) });
+      return;
+    }
+    switch (msg.type) {
+      case 'welcome':
+        this.welcomed = true;
+        break;
+      case 'policy': {
+        const v = verifyBundle(msg.signed, this.enrollment!.serverPublicKey);
+        if (!v.ok) {
+          this.policyRefusals++;
+          break;
+        }
+        if (this.policyVersion === null || v.bundle.version >= this.policyVersion) {
+          this.policyVersion = v.bundle.version;
+          this.policyVerifiedAt = Date.now();
+        }
+        break;
+      }
+      case 'ack': {
+        const p = this.pending.get(msg.batchId);
+        if (p) {
+          this.pending.delete(msg.batchId);
+          p.resolve({ accepted: msg.accepted, duplicates: msg.duplicates, ms: performance.now() - p.t0 });
+        }
+        break;
+      }
+      case 'error': {
+        this.errors.push({ code: msg.code, message: msg.message });
+        const p = msg.ref ? this.pending.get(msg.ref) : undefined;
+        if (p) {
+          this.pending.delete(msg.ref);
+          p.reject(new Error(msg.code));
+        }
+        break;
+      }
+    }
+    this.wake();
+  }
+
+  /** Sends one report and resolves with its ack (rejects on an error frame naming it, or close). */
+  report(spec: SimEventSpec, batchId: string = randomUUID()): Promise<AckResult> {
+    return this.sendReport({ type: 'report', batchId, events: makeEvents(spec) });
+  }
+
+  sendReport(msg: { type: 'report'; batchId: string; events: unknown[] }): Promise<AckResult> {
+    return new Promise((resolve, reject) => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return reject(new Error('not connected'));
+      this.pending.set(msg.batchId, { resolve, reject, t0: performance.now() });
+      this.ws.send(JSON.stringify(msg));
+    });
+  }
+
+  /** Sends raw text (tests of peers that misbehave). */
+  sendRaw(text: string): void {
+    this.ws?.send(text);
+  }
+
+  heartbeat(): void {
+    this.ws?.send(JSON.stringify({ type: 'heartbeat', sentAt: new Date().toISOString(), health: { outboxPending: 0, lastScanAt: null, uptimeSec: 1 } }));
+  }
+
+  close(): void {
+    this.ws?.terminate();
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolves when `cond` holds (checked on every frame and close). */
+  until(cond: () => boolean): Promise<void> {
+    if (cond()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (cond()) {
+          this.waiters.delete(check);
+          resolve();
+        }
+      };
+      this.waiters.add(check);
+    });
+  }
+}
+
+let seq = 0;
+/** Detection events shaped like a real agent's (docs/protocol.md, report). */
+export function makeEvents(spec: SimEventSpec): unknown[] {
+  const observedAt = spec.observedAt ?? new Date().toISOString();
+  const prefix = spec.pathPrefix ?? `r${++seq}`;
+  return Array.from({ length: spec.count }, (_, i) => ({
+    eventId: randomUUID(),
+    type: 'detection',
+    state: spec.state ?? 'present',
+    observedAt,
+    stage: 'none',
+    detection: {
+      toolId: spec.toolId ?? 'claude-code',
+      kind: spec.kind ?? 'installed',
+      user: 'sim',
+      evidence: {
+        source: 'npm-global',
+        signature: 'npm:@anthropic-ai/claude-code',
+        path: spec.findings === 'same' ? '/home/sim/.npm-global/lib/node_modules/@anthropic-ai/claude-code' : `/home/sim/${prefix}/node_modules/@anthropic-ai/claude-code-${i}`,
+        version: '2.1.197',
+      },
+      confidence: 0.95,
+    },
+  }));
+}
