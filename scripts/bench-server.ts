@@ -6,12 +6,13 @@
 //                       a change, built in a git worktree), so before and after come from one run
 //   --only a,b          run only these scenarios
 //   --no-write          print, do not touch docs/benchmarks.md
+//   --cpu-prof DIR      write a V8 CPU profile of each server process into DIR (where the time goes)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureRawInsertRate } from '../server/src/store/sqlite/raw-insert-rate.js';
+import { measureRawInsertRate } from '../server/src/store/index.js';
 import { Fleet } from '../test/sim/fleet.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,6 +30,7 @@ const opt = (name: string) => {
 const beforeCli = opt('--before-cli');
 const only = opt('--only')?.split(',');
 const write = !args.includes('--no-write');
+const profDir = opt('--cpu-prof');
 
 interface Server {
   child: ChildProcess;
@@ -41,7 +43,7 @@ interface Server {
 
 async function startServer(cli: string): Promise<Server> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edict-bench-'));
-  const child = spawn(process.execPath, ['--import', PROBE, cli, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'error'], {
+  const child = spawn(process.execPath, [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), '--import', PROBE, cli, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'error'], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let out = '';

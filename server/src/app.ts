@@ -12,6 +12,7 @@ import { AgentGateway } from './gateway/agent-gateway.js';
 import { createLogger, type Logger } from './log.js';
 import { ExceptionService } from './compliance/exceptions.js';
 import { ComplianceService } from './compliance/service.js';
+import { DeviceService } from './devices/service.js';
 import { loadOrCreateSigningKey } from './keys.js';
 import { PolicyService } from './policy/service.js';
 import { BoundaryScheduler } from './scheduler.js';
@@ -42,7 +43,7 @@ export interface StartOptions {
 export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({ dataDir: config.dataDir });
+  const store = await openStore({ dataDir: config.dataDir, onBackgroundError: (message) => log.error({ message }, 'store background work failed') });
   const adminTokenFile = path.join(config.dataDir, 'admin-token');
   let scheduler: BoundaryScheduler | undefined;
   let compliance: ComplianceService | undefined;
@@ -61,7 +62,8 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     gateway = new AgentGateway({ store, policies, compliance, exceptions, ingest }, log, opts.pingIntervalMs);
     scheduler = new BoundaryScheduler(store, policies, compliance, exceptions, log);
     await scheduler.start();
-    api = buildApi({ store, policies, compliance, exceptions, gateway, key, log }, EDICT_VERSION);
+    const devices = new DeviceService(store, policies, compliance);
+    api = buildApi({ store, policies, compliance, exceptions, devices, gateway, key, log }, EDICT_VERSION);
     gateway.attach(api.server);
     await api.listen({ host: config.host, port: config.port });
   } catch (err) {

@@ -34,3 +34,7 @@ export const INGEST_SLICE_MS = 8;
 export const JOB_SLICE_MS = 8;
 /** Events validated between two yields to the event loop when a large report arrives. */
 export const VALIDATE_SLICE_EVENTS = 50;
+/** How often the WAL is copied back into the database file (from a worker thread) after writes. */
+export const CHECKPOINT_EVERY_MS = 500;
+/** The WAL file is cut back to this size after a checkpoint lets it restart (bursts do not leave a huge file). */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;

@@ -109,6 +109,12 @@ export class Fleet {
     };
   }
 
+  /** Every agent sends one report and waits for its ack. */
+  async reportAll(spec: SimEventSpec): Promise<{ acked: number; accepted: number; failed: number; latencies: number[] }> {
+    const rs = await this.all({ op: 'report-all', spec });
+    return { acked: sum(rs, 'acked'), accepted: sum(rs, 'accepted'), failed: sum(rs, 'failed'), latencies: rs.flatMap((r) => r.latencies) };
+  }
+
   /** Waits until every live agent verified bundle version ≥ `version`. */
   async awaitPolicy(version: number, timeoutMs = 120_000): Promise<{ live: number; verified: number; lastVerifiedAt: number; refusals: number }> {
     const rs = await this.all({ op: 'await-policy', version, timeoutMs });

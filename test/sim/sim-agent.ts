@@ -86,6 +86,8 @@ export class SimAgent {
     this.closed = null;
     this.welcomed = false;
     ws.on('message', (d) => this.onFrame(d.toString()));
+    // Errors after the handshake (a reset when the server dies) end in 'close'; never let them throw.
+    ws.on('error', (err) => this.errors.push({ code: 'SIM_SOCKET', message: err.message }));
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
       for (const p of this.pending.values()) p.reject(new Error(`closed ${code}`));

@@ -18,6 +18,7 @@ type Command =
   | Init
   | { op: 'connect'; id: number }
   | { op: 'ingest'; id: number; seconds: number; spec: SimEventSpec; agents?: number }
+  | { op: 'report-all'; id: number; spec: SimEventSpec }
   | { op: 'await-policy'; id: number; version: number; timeoutMs: number }
   | { op: 'report'; id: number; agent: number; spec: SimEventSpec; batchId?: string }
   | { op: 'raw'; id: number; agent: number; texts: string[] }
@@ -108,6 +109,11 @@ process.on('message', (cmd: Command) => {
           return reply(cmd.id, await connectAll());
         case 'ingest':
           return reply(cmd.id, await ingest(cmd.seconds, cmd.spec, cmd.agents));
+        case 'report-all': {
+          const rs = await Promise.allSettled(agents.map((a) => a.report({ ...cmd.spec, pathPrefix: a.deviceId })));
+          const ok = rs.filter((r): r is PromiseFulfilledResult<{ accepted: number; duplicates: number; ms: number }> => r.status === 'fulfilled');
+          return reply(cmd.id, { acked: ok.length, accepted: ok.reduce((n, r) => n + r.value.accepted, 0), failed: rs.length - ok.length, latencies: ok.map((r) => r.value.ms) });
+        }
         case 'await-policy':
           return reply(cmd.id, await awaitPolicy(cmd.version, cmd.timeoutMs));
         case 'report': {

@@ -1,6 +1,7 @@
 // What every REST route module receives.
 import type { ExceptionService } from '../compliance/exceptions.js';
 import type { ComplianceService } from '../compliance/service.js';
+import type { DeviceService } from '../devices/service.js';
 import type { AgentGateway } from '../gateway/agent-gateway.js';
 import type { SigningKey } from '../keys.js';
 import type { Logger } from '../log.js';
@@ -12,6 +13,7 @@ export interface ApiContext {
   policies: PolicyService;
   compliance: ComplianceService;
   exceptions: ExceptionService;
+  devices: DeviceService;
   gateway: AgentGateway;
   key: SigningKey;
   log: Logger;

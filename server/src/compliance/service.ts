@@ -28,11 +28,6 @@ export interface DeviceToolFacts {
   acknowledged: boolean;
 }
 
-interface Presence {
-  user: string;
-  present: boolean;
-}
-
 interface Point {
   at: string;
   causes: string[];
@@ -119,7 +114,7 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
 
       const [device, before, window, exceptions, acks, priorRow, existing] = await Promise.all([
         s.devices.get(deviceId),
-        s.detections.presentFindingsBefore(deviceId, toolId, from),
+        s.detections.presentUsersBefore(deviceId, toolId, from),
         s.detections.presenceWindow(deviceId, toolId, from),
         s.exceptions.grantedEver(deviceId, toolId),
         s.compliance.acknowledgements(deviceId, toolId),
@@ -128,13 +123,16 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
       ]);
       const tags = device?.tags ?? [];
 
-      // Presence just before `from`: findings whose newest event is older, plus, for the findings that
-      // have events in the window, their last event before it.
-      const presence = new Map<string, Presence>(before.map((b) => [b.detectionKey, { user: b.user, present: true }]));
-      const windowKeys = new Map<string, string>();
-      for (const e of window) if (!presence.has(e.detectionKey)) windowKeys.set(e.detectionKey, e.user);
-      for (const [key, user] of windowKeys) {
-        if ((await s.detections.findingStateBefore(deviceId, key, from)) === 'present') presence.set(key, { user, present: true });
+      // Presence just before `from`, as present findings per user: those whose newest event is older
+      // (counted in the database), plus, for findings with events in the window, their last state before it.
+      const count = new Map<string, number>(before.map((b) => [b.user, b.findings]));
+      const bump = (user: string, by: number) => count.set(user, (count.get(user) ?? 0) + by);
+      const keyState = new Map<string, boolean>();
+      for (const e of window) {
+        if (keyState.has(e.detectionKey)) continue;
+        const was = (await s.detections.findingStateBefore(deviceId, e.detectionKey, from)) === 'present';
+        keyState.set(e.detectionKey, was);
+        if (was) bump(e.user, 1);
       }
 
       // Every instant in [from, now] at which a fact changes.
@@ -161,9 +159,11 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
       for (const p of [...points.values()].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))) {
         while (w < window.length && window[w].observedAt <= p.at) {
           const e = window[w++];
-          presence.set(e.detectionKey, { user: e.user, present: e.state === 'present' });
+          const now = e.state === 'present';
+          if (keyState.get(e.detectionKey) !== now) bump(e.user, now ? 1 : -1);
+          keyState.set(e.detectionKey, now);
         }
-        const users = [...new Set([...presence.values()].filter((x) => x.present).map((x) => x.user))].sort();
+        const users = [...count.entries()].filter(([, n]) => n > 0).map(([u]) => u).sort();
         const { state, facts } = this.evaluateAt(tags, deviceId, toolId, Date.parse(p.at), users, exceptions, acks, prev);
         if (state !== prev) {
           derived.push({

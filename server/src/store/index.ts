@@ -9,9 +9,11 @@ export { measureRawInsertRate } from './sqlite/raw-insert-rate.js';
 
 export interface StoreConfig {
   dataDir: string;
+  /** Errors of background work (WAL checkpoints) that no caller is waiting for. */
+  onBackgroundError?: (message: string) => void;
 }
 
 /** Opens the configured store, applying pending migrations; a bad database is an EDICT_ERR_CONFIG. */
 export async function openStore(config: StoreConfig): Promise<Store> {
-  return SqliteStore.open(config.dataDir);
+  return SqliteStore.open(config.dataDir, config.onBackgroundError);
 }

@@ -132,8 +132,8 @@ export interface DetectionRepo {
   presenceWindow(deviceId: string, toolId: string, fromIso: string): Promise<PresenceEvent[]>;
   /** The state of one finding just before an instant (its last event observed before it), if any. */
   findingStateBefore(deviceId: string, detectionKey: string, beforeIso: string): Promise<'present' | 'absent' | undefined>;
-  /** Findings of one device × tool that are present and whose last event is before `beforeIso`. */
-  presentFindingsBefore(deviceId: string, toolId: string, beforeIso: string): Promise<{ detectionKey: string; user: string }[]>;
+  /** Per OS user, how many findings of one device × tool are present with their last event before `beforeIso`. */
+  presentUsersBefore(deviceId: string, toolId: string, beforeIso: string): Promise<{ user: string; findings: number }[]>;
   /** Present installs or running copies now (the current picture), optionally one device / some tools. */
   present(filter?: { deviceId?: string; toolIds?: readonly string[] }): Promise<{ deviceId: string; toolId: string; user: string; kind: string }[]>;
 }

@@ -11,11 +11,12 @@ import { migrate, openConnection } from '../../../server/src/store/sqlite/connec
 import { MIGRATIONS } from '../../../server/src/store/sqlite/migrations/index.js';
 import { SqliteStore } from '../../../server/src/store/sqlite/store.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/tmp.js';
+import { waitFor } from '../../helpers/wait.js';
 
 afterAll(cleanupTempDirs);
 
 describe('openConnection', () => {
-  test('WAL journal, synchronous=FULL, foreign keys on, every migration applied once', () => {
+  test('WAL journal, synchronous=FULL while migrating, foreign keys on, every migration applied once', () => {
     const c = openConnection(path.join(tempDir(), 'e.db'));
     const db = c.db;
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -108,6 +109,25 @@ describe('audit log', () => {
     ).toThrow(/UNIQUE/);
     await a.close();
     await b.close();
+  });
+});
+
+describe('durability', () => {
+  test('a write resolves only after a WAL fsync; reads never fsync; checkpoints run in the background', async () => {
+    const store = SqliteStore.open(tempDir());
+    expect(store.conn.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL: the fsync is ours, after COMMIT
+    expect(store.conn.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const syncs = store.durability.walSyncs;
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.audit.append('system', 'x', String(i))));
+    const afterWrites = store.durability.walSyncs;
+    expect(afterWrites).toBeGreaterThan(syncs);
+    expect(afterWrites - syncs).toBeLessThanOrEqual(20); // commits during one fsync share the next
+    await store.audit.list(10);
+    await store.audit.verify();
+    expect(store.durability.walSyncs).toBe(afterWrites);
+    await waitFor(() => store.durability.checkpoints > 0, 'a background checkpoint');
+    expect(store.durability.lastCheckpointError).toBeNull();
+    await store.close();
   });
 });
 

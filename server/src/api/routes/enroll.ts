@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { PROTOCOL_VERSION } from '../../../../shared/src/protocol/version.js';
 import { ShortText } from '../../../../shared/src/protocol/common.js';
-import { newId, newSecret } from '../../secrets.js';
 import type { ApiContext } from '../context.js';
 import { parseInput } from '../validate.js';
 
@@ -13,13 +12,7 @@ const EnrollBody = z.strictObject({ token: z.string().min(1).max(200), hostname:
 export function enrollRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/enroll', async (req, reply) => {
     const body = parseInput(EnrollBody, req.body);
-    const deviceId = newId('dev');
-    const credential = newSecret('dev');
-    await ctx.store.tx(async (r) => {
-      const tokenId = await r.tokens.consumeEnrollmentToken(body.token);
-      await r.devices.create(deviceId, body.hostname, credential, tokenId);
-      await r.audit.append(`enrollment:${tokenId}`, 'device.enroll', deviceId, { hostname: body.hostname });
-    });
+    const { deviceId, credential } = await ctx.devices.enroll(body.token, body.hostname);
     reply.code(201);
     // The agent pins this key: from now on it accepts only policy bundles signed with it.
     return { deviceId, credential, protocolVersion: PROTOCOL_VERSION, serverTime: new Date().toISOString(), serverPublicKey: ctx.key.publicKeyPem, keyId: ctx.key.keyId };

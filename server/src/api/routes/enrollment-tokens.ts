@@ -1,7 +1,6 @@
 // Enrollment tokens: admins create (the secret is shown once), list and revoke them.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { EdictError } from '../../../../shared/src/errors.js';
 import { ENROLLMENT_TOKEN_DEFAULT_MAX_USES, ENROLLMENT_TOKEN_DEFAULT_TTL_HOURS } from '../../constants.js';
 import { ADMINS, requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
@@ -17,22 +16,13 @@ export function enrollmentTokenRoutes(app: FastifyInstance, ctx: ApiContext): vo
   const admin = requireRole(ctx.store.tokens, ADMINS);
   app.post('/enrollment-tokens', { preHandler: admin }, async (req, reply) => {
     const body = parseInput(CreateBody, req.body);
-    const created = await ctx.store.tx(async (r) => {
-      const t = await r.tokens.createEnrollmentToken(body.label, body.ttlHours, body.maxUses);
-      await r.audit.append(req.caller!.actor, 'enrollment-token.create', t.id, { label: t.label, expiresAt: t.expiresAt, maxUses: t.maxUses });
-      return t;
-    });
+    const created = await ctx.devices.createEnrollmentToken(body, req.caller!.actor);
     reply.code(201);
     return created;
   });
   app.get('/enrollment-tokens', { preHandler: admin }, async () => ({ items: await ctx.store.tokens.listEnrollmentTokens() }));
   app.delete<{ Params: { id: string } }>('/enrollment-tokens/:id', { preHandler: admin }, async (req, reply) => {
-    const ok = await ctx.store.tx(async (r) => {
-      const revoked = await r.tokens.revokeEnrollmentToken(req.params.id);
-      if (revoked) await r.audit.append(req.caller!.actor, 'enrollment-token.revoke', req.params.id);
-      return revoked;
-    });
-    if (!ok) throw new EdictError('EDICT_ERR_NOT_FOUND', `enrollment token ${req.params.id}`);
+    await ctx.devices.revokeEnrollmentToken(req.params.id, req.caller!.actor);
     reply.code(204);
   });
 }

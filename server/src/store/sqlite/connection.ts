@@ -1,11 +1,14 @@
-// Opens the server's SQLite database: WAL journal, synchronous=FULL (an acknowledged report survives
-// power loss), foreign keys on, then applies pending migrations, each in its own transaction. A
-// database written by a newer server (unknown migration ids) is refused rather than guessed at.
+// Opens the server's SQLite database: WAL journal, synchronous=NORMAL with the WAL fsynced after
+// each commit off the main thread before anyone is told (durability.ts: an acknowledged report
+// survives power loss), checkpoints by a worker thread (wal_autocheckpoint off), foreign keys on,
+// then applies pending migrations, each in its own transaction. A database written by a newer
+// server (unknown migration ids) is refused rather than guessed at.
 // Statements are prepared once per connection and reused (`prep` caches them by their SQL text).
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { EdictError } from '../../../../shared/src/errors.js';
+import { WAL_SIZE_LIMIT_BYTES } from '../../constants.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 
 export class SqliteConnection {
@@ -38,8 +41,10 @@ export function openConnection(file: string, migrations: readonly Migration[] = 
   } catch (err) {
     throw new EdictError('EDICT_ERR_CONFIG', `database ${file} cannot be opened: ${(err as Error).message}`);
   }
+  // Migrations below run with FULL (they are rare and must be durable before the server starts).
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   db.pragma('busy_timeout = 5000');
   try {
     migrate(db, migrations);
@@ -48,6 +53,12 @@ export function openConnection(file: string, migrations: readonly Migration[] = 
     throw err;
   }
   return new SqliteConnection(db);
+}
+
+/** From here on commits are made durable by WalSync (fsync of the WAL after COMMIT, off the main thread). */
+export function useAsyncDurability(c: SqliteConnection): void {
+  c.db.pragma('synchronous = NORMAL');
+  c.db.pragma('wal_autocheckpoint = 0');
 }
 
 export function migrate(db: Database.Database, migrations: readonly Migration[]): string[] {

@@ -85,13 +85,13 @@ export class SqliteDetections implements DetectionRepo {
       .get(deviceId, key, beforeIso) as 'present' | 'absent' | undefined;
   }
 
-  async presentFindingsBefore(deviceId: string, toolId: string, beforeIso: string): Promise<{ detectionKey: string; user: string }[]> {
+  async presentUsersBefore(deviceId: string, toolId: string, beforeIso: string): Promise<{ user: string; findings: number }[]> {
     return this.c
       .prep(
-        `SELECT detection_key AS detectionKey, os_user AS user FROM findings
-         WHERE device_id = ? AND tool_id = ? AND state = 'present' AND kind IN ('installed', 'running') AND observed_at < ?`,
+        `SELECT os_user AS user, count(*) AS findings FROM findings
+         WHERE device_id = ? AND tool_id = ? AND state = 'present' AND kind IN ('installed', 'running') AND observed_at < ? GROUP BY os_user`,
       )
-      .all(deviceId, toolId, beforeIso) as { detectionKey: string; user: string }[];
+      .all(deviceId, toolId, beforeIso) as { user: string; findings: number }[];
   }
 
   async present(filter: { deviceId?: string; toolIds?: readonly string[] } = {}): Promise<{ deviceId: string; toolId: string; user: string; kind: string }[]> {

@@ -3,12 +3,15 @@
 // queue, so a transaction whose callback awaits never has another caller's statements slip into
 // it, and a caller never reads another caller's uncommitted writes. Store calls made inside a
 // transaction's async context join it (AsyncLocalStorage), so services can call the store freely.
+// A call that wrote resolves only once its commit is on disk (WalSync, durability.ts); the queue
+// moves on meanwhile, so commits made during one fsync share the next.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
 import type { Repos, Store } from '../types.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteCompliance } from './compliance.js';
-import { openConnection, type SqliteConnection } from './connection.js';
+import { openConnection, useAsyncDurability, type SqliteConnection } from './connection.js';
+import { WalCheckpointer, WalSync } from './durability.js';
 import { SqliteDetections } from './detections.js';
 import { SqliteDevices } from './devices.js';
 import { SqliteExceptions } from './exceptions.js';
@@ -32,8 +35,17 @@ export class SqliteStore implements Store {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly txContext = new AsyncLocalStorage<TxState>();
   private closed = false;
+  private readonly wal: WalSync;
+  private readonly checkpointer: WalCheckpointer;
 
-  constructor(readonly conn: SqliteConnection) {
+  constructor(
+    readonly conn: SqliteConnection,
+    readonly file: string,
+    onBackgroundError: (message: string) => void = () => undefined,
+  ) {
+    useAsyncDurability(conn);
+    this.wal = new WalSync(`${file}-wal`);
+    this.checkpointer = new WalCheckpointer(file, onBackgroundError);
     this.inner = {
       tokens: new SqliteTokens(conn),
       devices: new SqliteDevices(conn),
@@ -52,8 +64,18 @@ export class SqliteStore implements Store {
     this.audit = this.facade(this.inner.audit);
   }
 
-  static open(dataDir: string): SqliteStore {
-    return new SqliteStore(openConnection(path.join(dataDir, 'edict.db')));
+  static open(dataDir: string, onBackgroundError?: (message: string) => void): SqliteStore {
+    const file = path.join(dataDir, 'edict.db');
+    return new SqliteStore(openConnection(file), file, onBackgroundError);
+  }
+
+  /** fsyncs and checkpoints so far (health, benchmark). */
+  get durability(): { walSyncs: number; checkpoints: number; lastCheckpointError: string | null } {
+    return { walSyncs: this.wal.syncs, checkpoints: this.checkpointer.stats.runs, lastCheckpointError: this.checkpointer.stats.lastError };
+  }
+
+  private totalChanges(): number {
+    return this.conn.prep('SELECT total_changes()').pluck().get() as number;
   }
 
   /** Wraps a repository so each call waits its turn (or joins the caller's open transaction). */
@@ -73,15 +95,24 @@ export class SqliteStore implements Store {
   }
 
   private queue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(() => {
+    const run = this.tail.then(async () => {
       if (this.closed) throw new Error('store is closed');
-      return fn();
+      const before = this.totalChanges();
+      const result = await fn();
+      return { result, wrote: this.totalChanges() !== before };
     });
     this.tail = run.then(
       () => undefined,
       () => undefined,
     );
-    return run;
+    // The next caller may start now; this one hears back once its commit is durable.
+    return run.then(async ({ result, wrote }) => {
+      if (wrote) {
+        this.checkpointer.nudge();
+        await this.wal.sync();
+      }
+      return result;
+    });
   }
 
   tx<T>(fn: (r: Repos) => Promise<T>): Promise<T> {
@@ -106,9 +137,14 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     await this.queue(async () => {
       this.closed = true;
-      this.conn.close();
     });
+    await this.checkpointer.close();
+    await this.wal.close();
+    // Everything into the database file, WAL cut to nothing: a clean file for backups and restarts.
+    this.conn.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.conn.close();
   }
 }
