@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { projectRoot } from '../shared/src/version.js';
+import { projectRoot } from './project-root.js';
 import { ApiClient } from '../server/src/ctl/client.js';
 import { DEFAULT_PORT } from '../server/src/constants.js';
 import { SAMPLE_POLICY, SAMPLE_POLICY_NAME } from './sample-policy.js';

@@ -32,6 +32,7 @@ import { EmployeeExperience } from './employee.js';
 import { pickNotifier, type Notifier } from './notifier/index.js';
 import { currentPlatform } from './platform/index.js';
 import { AgentClient, agentSocketUrl } from './connection/client.js';
+import type { Trust } from './connection/trust.js';
 import type { Logger } from './log.js';
 import type { StatePaths } from './paths.js';
 import { buildScanContext, scan } from './scanner.js';
@@ -63,6 +64,8 @@ export interface AgentOptions {
   localNow?: () => number;
   /** The OS notification channel (default: this platform's). */
   notifier?: Notifier;
+  /** CAs trusted for wss:// (the config's caFile added to the public roots). */
+  trust?: Trust;
 }
 
 export class EdictAgent {
@@ -110,7 +113,7 @@ export class EdictAgent {
     };
     this.bundle = loadVerifiedPolicy(this.policyFiles, o.enrollment.serverPublicKey, (source, reason) => this.refusePolicy(source, reason), o.log)?.bundle;
     this.known = loadKnown(o.paths.detections, o.log);
-    this.client = new AgentClient(agentSocketUrl(o.enrollment.serverUrl), o.enrollment.credential, this.sentLog, o.log);
+    this.client = new AgentClient(agentSocketUrl(o.enrollment.serverUrl), o.enrollment.credential, this.sentLog, o.log, o.trust);
     this.client.on('open', () => void this.onOpen());
     this.client.on('message', (m) => this.onMessage(m));
     this.client.on('close', ({ code, reason }) => this.onDisconnect(code === 1000 ? null : `closed ${code}${reason ? ' ' + reason : ''}`));

@@ -5,10 +5,12 @@ import { mkdirSync } from 'node:fs';
 import { Command } from 'commander';
 import { BUILTIN_CATALOG } from '../../shared/src/catalog/builtin.js';
 import { EdictError } from '../../shared/src/errors.js';
-import { EDICT_VERSION } from '../../shared/src/version.js';
+import { EDICT_VERSION_LINE } from '../../shared/src/version.js';
 import { EdictAgent } from './agent.js';
 import { loadAgentConfig } from './config.js';
 import { STATE_DIR_MODE, STATUS_LAST_SENT } from './constants.js';
+import { enrollUntilDone, takeEnrollSettings, waitForEnrollSettings } from './auto-enroll.js';
+import { loadTrust } from './connection/trust.js';
 import { enroll } from './enroll.js';
 import { createAgentLogger } from './log.js';
 import { defaultStateDir, statePaths } from './paths.js';
@@ -22,7 +24,7 @@ const EXIT_CONFIG = 78;
 
 const program = new Command('edict-agent')
   .description('Edict agent: finds banned tools on this machine, shows notices, reports to the Edict server')
-  .version(EDICT_VERSION)
+  .version(EDICT_VERSION_LINE)
   .option('--state-dir <dir>', 'state folder (enrollment, policy cache, outbox, sent-message log)')
   .option('--config <file>', 'agent config file (default: agent.json in the state folder)')
   .showHelpAfterError();
@@ -34,28 +36,39 @@ function context() {
   return { paths, config, log: createAgentLogger(config.logLevel) };
 }
 
+/** The CAs for the server connection: the config's caFile, else EDICT_CA_FILE from the environment. */
+function trustFor(config: { caFile?: string }) {
+  return loadTrust(config.caFile ?? (process.env.EDICT_CA_FILE?.trim() || undefined));
+}
+
 program
   .command('enroll')
   .description('enroll this device with an Edict server')
   .requiredOption('--server <url>', 'server URL, e.g. https://edict.example.com')
   .requiredOption('--token <token>', 'enrollment token from your IT admin')
   .action(async (o: { server: string; token: string }) => {
-    const { paths } = context();
+    const { paths, config } = context();
+    const trust = trustFor(config);
     mkdirSync(paths.dir, { recursive: true, mode: STATE_DIR_MODE });
-    const e = await enroll(o.server, o.token, paths.enrollment);
+    const e = await enroll(o.server, o.token, paths.enrollment, trust);
     process.stdout.write(`enrolled as ${e.deviceId} with ${e.serverUrl}; credential stored in ${paths.enrollment}\n`);
   });
 
 program
   .command('run')
-  .description('run the agent: scan on schedule, report to the server, apply policy')
-  .action(async () => {
+  .description('run the agent: scan on schedule, report to the server, apply policy. Not enrolled yet: enrolls from EDICT_SERVER and EDICT_ENROLL_TOKEN when set')
+  .option('--wait-for-enrollment', 'as a service: when not enrolled and no EDICT_SERVER / EDICT_ENROLL_TOKEN are set, wait (saying so) instead of exiting')
+  .action(async (o: { waitForEnrollment?: boolean }) => {
     const { paths, config, log } = context();
-    const enrollment = loadEnrollment(paths.enrollment, log);
-    if (!enrollment) throw new EdictError('EDICT_ERR_NOT_ENROLLED', `no enrollment in ${paths.dir}`);
-    const agent = new EdictAgent({ paths, config, enrollment, log });
+    const trust = trustFor(config);
+    // Taken out of the environment before anything else runs (children never see the token).
+    const settings = takeEnrollSettings(process.env);
+    const stopping = new AbortController();
+    let agent: EdictAgent | undefined;
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');
+      stopping.abort();
+      if (!agent) return process.exit(0);
       agent.stop().then(
         () => process.exit(0),
         () => process.exit(1),
@@ -63,8 +76,24 @@ program
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+
+    let enrollment = loadEnrollment(paths.enrollment, log);
+    if (!enrollment) {
+      if (!settings && !o.waitForEnrollment) {
+        throw new EdictError('EDICT_ERR_NOT_ENROLLED', `no enrollment in ${paths.dir} (run edict-agent enroll, or set EDICT_SERVER and EDICT_ENROLL_TOKEN)`);
+      }
+      mkdirSync(paths.dir, { recursive: true, mode: STATE_DIR_MODE });
+      if (!settings) {
+        process.stdout.write(`edict-agent: not enrolled; waiting for EDICT_SERVER and EDICT_ENROLL_TOKEN (see the log line above)\n`);
+        await waitForEnrollSettings(paths.dir, log, stopping.signal);
+        return;
+      }
+      enrollment = await enrollUntilDone(settings, paths.enrollment, trust, log, stopping.signal);
+      if (!enrollment) return;
+    }
+    agent = new EdictAgent({ paths, config, enrollment, log, trust });
     await agent.start();
-    process.stdout.write(`edict-agent running (device ${enrollment.deviceId}, server ${enrollment.serverUrl})\n`);
+    process.stdout.write(`edict-agent ${EDICT_VERSION_LINE} running (device ${enrollment.deviceId}, server ${enrollment.serverUrl})\n`);
   });
 
 program
@@ -130,13 +159,12 @@ program
     process.stdout.write(o.json ? JSON.stringify(view, null, 2) + '\n' : renderStatus(view));
   });
 
-try {
-  await program.parseAsync();
-} catch (err) {
+// No top-level await: the packaged agent is one CommonJS bundle (Node single executable).
+program.parseAsync().catch((err: unknown) => {
   if (err instanceof EdictError) {
     process.stderr.write(`edict-agent: ${err.code}: ${err.message}\n`);
     process.exit(err.code === 'EDICT_ERR_CONFIG' ? EXIT_CONFIG : 1);
   }
   process.stderr.write(`edict-agent: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
-}
+});

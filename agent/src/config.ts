@@ -1,5 +1,5 @@
-// Agent configuration (agent.json in the state folder, or --config FILE): scan cadence, which
-// homes to scan and extra npm prefixes. Validated once at start; a bad file is rejected with one
+// Agent configuration (agent.json in the state folder, or --config FILE): log level, a company CA
+// file for TLS to the server, scan cadence, which homes to scan and extra npm prefixes. Validated once at start; a bad file is rejected with one
 // message naming every bad field (the agent keeps nothing half-configured).
 import { existsSync, readFileSync } from 'node:fs';
 import cron from 'node-cron';
@@ -11,6 +11,8 @@ const CronExpr = z.string().refine((s) => cron.validate(s), 'not a valid cron ex
 
 export const AgentConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A company CA (PEM file) trusted for the server's https:// and wss:// besides the public roots. */
+  caFile: z.string().min(1).optional(),
   scan: z
     .strictObject({
       /** node-cron expression (seconds allowed) for the running-process poll. */

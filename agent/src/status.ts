@@ -5,6 +5,7 @@ import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { evaluateTool, localized } from '../../shared/src/policy/evaluate.js';
+import { EDICT_VERSION_LINE } from '../../shared/src/version.js';
 import { AgentClock } from './clock.js';
 import type { Logger } from './log.js';
 import type { StatePaths } from './paths.js';
@@ -16,6 +17,8 @@ import { Outbox } from './state/outbox.js';
 import { SentLog } from './state/sent-log.js';
 
 export interface StatusView {
+  /** The installed agent's version and build commit. */
+  version: string;
   stateDir: string;
   enrolled: boolean;
   /** `full` for the agent's own user; `user NAME` for an employee, who sees device-level messages and their own. */
@@ -99,6 +102,7 @@ export function readStatus(paths: StatePaths, lastN: number, log?: Logger): Stat
     : Object.fromEntries((readJsonFile(viewPaths(paths.dir, me).detections!, z.array(KnownDetection), log, false) ?? []).map((k, i) => [String(i), k]));
   const outbox = readOutbox(paths.outbox, log);
   return {
+    version: EDICT_VERSION_LINE,
     stateDir: paths.dir,
     enrolled: !!enrollment || !!status?.deviceId,
     deviceId: enrollment?.deviceId ?? status?.deviceId ?? null,
@@ -165,8 +169,12 @@ export function readStatus(paths: StatePaths, lastN: number, log?: Logger): Stat
 
 export function renderStatus(v: StatusView): string {
   const lines: string[] = [];
-  lines.push(`Edict agent — state in ${v.stateDir}`);
-  lines.push(v.enrolled ? `Enrolled as ${v.deviceId} with ${v.serverUrl}` : 'Not enrolled (run: edict-agent enroll --server URL --token TOKEN)');
+  lines.push(`Edict agent ${v.version} — state in ${v.stateDir}`);
+  lines.push(
+    v.enrolled
+      ? `Enrolled as ${v.deviceId} with ${v.serverUrl}`
+      : 'Not enrolled (run: edict-agent enroll --server URL --token TOKEN; the packaged service enrolls by itself from EDICT_SERVER and EDICT_ENROLL_TOKEN in /etc/edict/agent.env)',
+  );
   lines.push(`Agent: ${v.agent.running ? `running (pid ${v.agent.pid})` : 'not running'}; connection: ${v.connection.state}${v.connection.since ? ` since ${v.connection.since}` : ''}${v.connection.lastError ? ` (last error: ${v.connection.lastError})` : ''}`);
   lines.push(`Last scan: ${v.agent.lastScanAt ?? 'never'}; server time: ${v.clock.serverNow}${v.clock.anchored ? '' : ' (not yet verified against the server since boot)'}`);
   lines.push('');

@@ -3,14 +3,14 @@
 // variables and flags, validated once; a bad config exits 78 naming every bad field.
 import { Command } from 'commander';
 import { EdictError } from '../../shared/src/errors.js';
-import { EDICT_VERSION } from '../../shared/src/version.js';
+import { EDICT_VERSION_LINE } from '../../shared/src/version.js';
 import { startServer } from './app.js';
 import { loadServerConfig } from './config.js';
 import { EXIT_CONFIG } from './constants.js';
 
 const program = new Command('edict-server')
   .description('Edict server: agent gateway, admin API, policy store')
-  .version(EDICT_VERSION)
+  .version(EDICT_VERSION_LINE)
   .option('--config <file>', 'JSON config file')
   .option('--port <n>', 'listen port (0 = any free port)')
   .option('--host <addr>', 'listen address')

@@ -11,6 +11,7 @@ import { BACKOFF_BASE_MS, BACKOFF_CAP_MS } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { SentLog } from '../state/sent-log.js';
 import { Backoff } from './backoff.js';
+import { describeTlsError, type Trust } from './trust.js';
 
 export interface ClientEvents {
   open: [];
@@ -38,6 +39,7 @@ export class AgentClient extends EventEmitter<ClientEvents> {
     private readonly credential: string,
     private readonly sentLog: SentLog,
     private readonly log: Logger,
+    private readonly trust: Trust = {},
   ) {
     super();
   }
@@ -53,7 +55,12 @@ export class AgentClient extends EventEmitter<ClientEvents> {
 
   private connect(): void {
     if (this.stopped) return;
-    const ws = new WebSocket(this.url, { headers: { Authorization: `Bearer ${this.credential}` }, maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 15_000 });
+    const ws = new WebSocket(this.url, {
+      headers: { Authorization: `Bearer ${this.credential}` },
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: 15_000,
+      ...(this.trust.ca ? { ca: this.trust.ca } : {}),
+    });
     this.ws = ws;
     ws.on('open', () => {
       this.backoff.reset();
@@ -88,7 +95,12 @@ export class AgentClient extends EventEmitter<ClientEvents> {
         this.scheduleRetry();
       });
     });
-    ws.on('error', (err) => this.log.debug({ err: err.message }, 'connection error'));
+    ws.on('error', (err) => {
+      // An untrusted certificate does not fix itself: say so where an admin looks, not only at debug.
+      const tlsProblem = describeTlsError(err, this.trust);
+      if (tlsProblem) this.log.error({ code: (err as NodeJS.ErrnoException).code }, tlsProblem);
+      else this.log.debug({ err: err.message }, 'connection error');
+    });
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
       if (this.refusedSocket === ws) return this.scheduleRetry();

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { EdictError } from '../../../shared/src/errors.js';
-import { EDICT_VERSION } from '../../../shared/src/version.js';
+import { EDICT_VERSION_LINE } from '../../../shared/src/version.js';
 import { DEFAULT_PORT } from '../constants.js';
 import { ApiClient } from './client.js';
 
@@ -12,7 +12,7 @@ type Row = Record<string, unknown>;
 
 const program = new Command('edictctl')
   .description('Edict admin CLI')
-  .version(EDICT_VERSION)
+  .version(EDICT_VERSION_LINE)
   .option('--server <url>', 'server URL', process.env.EDICT_SERVER_URL ?? `http://127.0.0.1:${DEFAULT_PORT}`)
   .option('--token <token>', 'API token (prefer --token-file or EDICT_TOKEN_FILE: a flag shows in ps)')
   .option('--token-file <file>', 'file holding the API token')
