@@ -26,8 +26,15 @@ export function buildRpm(spec: PackageSpec, outDir: string, epoch: number): stri
     const top = path.join(work, 'top');
     for (const d of ['BUILD', 'RPMS', 'SOURCES', 'SPECS', 'SRPMS', 'BUILDROOT']) mkdirSync(path.join(top, d), { recursive: true });
     const s = spec.steps;
+    // rpm removes only the folders a package owns: own every folder under the package's own ones.
+    const owned = new Set(spec.dirs);
+    for (const f of spec.files) {
+      for (let d = path.posix.dirname(f.path); d !== '/'; d = path.posix.dirname(d)) {
+        if (spec.dirs.some((top) => d.startsWith(top + '/'))) owned.add(d);
+      }
+    }
     const files = [
-      ...spec.dirs.map((d) => `%dir %attr(0755,root,root) ${rpmPath(d)}`),
+      ...[...owned].sort().map((d) => `%dir %attr(0755,root,root) ${rpmPath(d)}`),
       ...spec.files.map((f) => `${f.conffile ? '%config(noreplace) ' : ''}%attr(${mode(f.mode)},root,root) ${rpmPath(f.path)}`),
     ];
     const text = [
