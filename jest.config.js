@@ -8,7 +8,8 @@ export default {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // Real npm tools installed by tests live under test/.cache: never tests, never modules to map.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/.cache/'],
+  // test/packaging installs .debs on the machine: its own config (jest.packaging.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/.cache/', '<rootDir>/test/packaging/'],
   modulePathIgnorePatterns: ['<rootDir>/test/.cache/'],
   watchPathIgnorePatterns: ['<rootDir>/test/.cache/'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

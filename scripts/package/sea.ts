@@ -1,6 +1,7 @@
 // A Node single executable application: the agent bundle injected (postject) into a copy of the
 // Node binary running this build. No code cache or snapshot, so the blob depends only on the
-// bundle and the Node version, and two builds of one commit are byte-identical.
+// bundle and the Node version, and two builds of one commit are byte-identical (the blob records
+// the main script's path as given, so it is always the bare name, made from a fixed work folder).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,9 +13,9 @@ export function buildSea(root: string, bundle: string, output: string): void {
   const work = mkdtempSync(path.join(os.tmpdir(), 'edict-sea-'));
   try {
     const blob = path.join(work, 'sea-prep.blob');
-    const config = path.join(work, 'sea-config.json');
-    writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }));
-    execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    copyFileSync(bundle, path.join(work, 'edict-agent.cjs'));
+    writeFileSync(path.join(work, 'sea-config.json'), JSON.stringify({ main: 'edict-agent.cjs', output: 'sea-prep.blob', disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }));
+    execFileSync(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
     copyFileSync(process.execPath, output);
     chmodSync(output, 0o755);
     const postject = path.join(root, 'node_modules', 'postject', 'dist', 'cli.js');
