@@ -148,6 +148,11 @@ describe('npm run package', () => {
       const [hash, name] = line.split(/\s+/);
       expect(createHash('sha256').update(readFileSync(path.join(out1, name))).digest('hex')).toBe(hash);
     }
+    // A single executable can load nothing from disk: every module, lazily imported ones too
+    // (`await import('./x.js')`), must be inside the bundle, with no relative load left.
+    const bundle = readFileSync(path.join(out1, 'edict-agent.cjs'), 'utf8');
+    expect(bundle.match(/\b(?:import|require)\(\s*[`'"]\.{1,2}\//g) ?? []).toEqual([]);
+    expect(bundle).not.toMatch(/\bimport\(\s*[^`'")\s]/); // no import(variable) esbuild could not resolve
     const info = JSON.parse(readFileSync(path.join(out1, 'BUILD-INFO.json'), 'utf8'));
     expect(info.version).toBe(VERSION);
     expect(info.commit).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
