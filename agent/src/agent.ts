@@ -4,14 +4,14 @@
 // server, is cached on disk and evaluated locally on server-corrected time, so stages flip on time
 // while offline. Everything it knows is in readable files in its state folder.
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import si from 'systeminformation';
 import { BUILTIN_CATALOG } from '../../shared/src/catalog/builtin.js';
 import { evaluateTool, nextBoundary, type ToolVerdict } from '../../shared/src/policy/evaluate.js';
-import type { PolicyBundle, SignedBundle } from '../../shared/src/policy/schema.js';
-import { verifyBundle } from '../../shared/src/policy/signing.js';
+import type { PolicyBundle } from '../../shared/src/policy/schema.js';
+import { verifyPart } from '../../shared/src/policy/signing.js';
 import {
   detectionKey,
   PROTOCOL_VERSION,
@@ -19,6 +19,7 @@ import {
   type DetectionEvent,
   type ExceptionDecision,
   type Hello,
+  type PolicyMessage,
   type ReportEvent,
   type ServerMessage,
   type Stage,
@@ -40,12 +41,15 @@ import type { Collector } from './collectors/index.js';
 import {
   loadClock,
   loadKnown,
+  combineParts,
+  heldVersions,
   loadVerifiedPolicy,
   saveClock,
   saveKnown,
-  savePolicy,
+  savePart,
   saveStatus,
   type AgentStatus,
+  type HeldParts,
   type KnownDetection,
 } from './state/agent-state.js';
 import type { Enrollment } from './state/enrollment.js';
@@ -75,6 +79,7 @@ export class EdictAgent {
   private readonly client: AgentClient;
   private readonly clock: AgentClock;
   private bundle?: PolicyBundle;
+  private parts: HeldParts = {};
   private known: Record<string, KnownDetection>;
   private status: AgentStatus;
   private tasks: ScheduledTask[] = [];
@@ -111,7 +116,10 @@ export class EdictAgent {
       lastError: null,
       lastScanAt: null,
     };
-    this.bundle = loadVerifiedPolicy(this.policyFiles, o.enrollment.serverPublicKey, (source, reason) => this.refusePolicy(source, reason), o.log)?.bundle;
+    const held = loadVerifiedPolicy(o.paths, o.enrollment.serverPublicKey, (source, reason) => this.refusePolicy(source, reason), o.log, o.enrollment.deviceId);
+    this.bundle = held?.bundle;
+    this.parts = held?.parts ?? {};
+    this.dropLegacyPolicy();
     this.known = loadKnown(o.paths.detections, o.log);
     this.client = new AgentClient(agentSocketUrl(o.enrollment.serverUrl), o.enrollment.credential, this.sentLog, o.log, o.trust);
     this.client.on('open', () => void this.onOpen());
@@ -134,13 +142,18 @@ export class EdictAgent {
     return this.bundle?.catalog ?? BUILTIN_CATALOG;
   }
 
-  private get policyFiles() {
-    return { current: this.o.paths.policy, previous: this.o.paths.policyPrevious };
+  /** A protocol-1 combined bundle left by an older agent is not read any more; the server resends the parts. */
+  private dropLegacyPolicy(): void {
+    for (const f of this.o.paths.legacyPolicy) {
+      if (!existsSync(f)) continue;
+      rmSync(f, { force: true });
+      this.o.log.info({ file: f }, 'removed a policy file of the previous protocol; the server sends the policy again');
+    }
   }
 
   /** Logs and records (for `status`) why a policy bundle was not accepted. The one in force stays. */
   private refusePolicy(source: string, reason: string): void {
-    this.o.log.error({ source, reason, keeping: this.bundle?.version ?? null }, 'policy bundle refused');
+    this.o.log.error({ source, reason, keeping: heldVersions(this.parts) }, 'policy part refused');
     this.status.policyRefusals = [...this.status.policyRefusals, { at: new Date().toISOString(), source, reason }].slice(-20);
   }
 
@@ -281,7 +294,7 @@ export class EdictAgent {
         osRelease: (osInfo ? `${osInfo.distro} ${osInfo.release}`.trim() : os.release()).slice(0, 200) || os.release(),
         arch: os.arch(),
       },
-      policyVersion: this.bundle?.version ?? null,
+      held: heldVersions(this.parts),
       sentAt: new Date().toISOString(),
     };
     this.client.send(hello);
@@ -299,7 +312,7 @@ export class EdictAgent {
         this.scheduleBoundary();
         return;
       case 'policy':
-        return this.onPolicy(msg.signed);
+        return this.onPolicy(msg);
       case 'exception-decision':
         return this.onDecision(msg);
       case 'ack':
@@ -325,23 +338,37 @@ export class EdictAgent {
     }
   }
 
-  /** Accepts a bundle only if it is signed by the pinned key, made for this device and not older than the one held. */
-  private onPolicy(signed: SignedBundle): void {
-    const v = verifyBundle(signed, this.o.enrollment.serverPublicKey);
-    if (!v.ok) return this.refuseAndSave('policy message from the server', v.reason);
-    const bundle = v.bundle;
-    if (bundle.device.id !== this.o.enrollment.deviceId) return this.refuseAndSave('policy message from the server', `bundle was made for device ${bundle.device.id}`);
-    if (this.bundle && bundle.version < this.bundle.version) {
-      return this.refuseAndSave('policy message from the server', `version ${bundle.version} is older than the held version ${this.bundle.version} (replayed?)`);
+  /**
+   * Accepts a policy part only if it is signed by the pinned key, is the part the message says,
+   * (device part) names this device, and is not older than the one held; then enforces it and
+   * confirms to the server which versions are now in force.
+   */
+  private onPolicy(msg: PolicyMessage): void {
+    const source = `${msg.part} part from the server`;
+    const v = verifyPart(msg.signed, this.o.enrollment.serverPublicKey);
+    if (!v.ok) return this.refuseAndSave(source, v.reason);
+    const part = v.part;
+    if (part.part !== msg.part) return this.refuseAndSave(source, `the signed text holds the ${part.part} part`);
+    if (part.part === 'device' && part.device.id !== this.o.enrollment.deviceId) return this.refuseAndSave(source, `part was made for device ${part.device.id}`);
+    const held = this.parts[part.part];
+    if (held && part.version < held.part.version) {
+      return this.refuseAndSave(source, `version ${part.version} is older than the held version ${held.part.version} (replayed?)`);
     }
-    if (this.bundle && bundle.version === this.bundle.version && bundle.issuedAt === this.bundle.issuedAt) return;
-    savePolicy(this.policyFiles, signed);
-    this.bundle = bundle;
-    this.o.log.info({ version: bundle.version, policies: bundle.policies.length }, 'policy bundle applied');
+    if (held && part.version === held.part.version && part.issuedAt === held.part.issuedAt) return this.confirmPolicy();
+    savePart(this.o.paths, part.part, msg.signed);
+    this.parts = { ...this.parts, [part.part]: { part, signed: msg.signed } };
+    this.bundle = combineParts(this.parts);
+    this.o.log.info({ part: part.part, version: part.version, held: heldVersions(this.parts) }, 'policy part applied');
+    this.confirmPolicy();
     this.scheduleBoundary();
     this.reevaluate();
     // A new catalog can find tools the old one did not know: rescan.
-    void this.runScan(['inventory', 'process']);
+    if (part.part === 'catalog') void this.runScan(['inventory', 'process']);
+  }
+
+  /** Tells the server which part versions this agent now enforces (rollout progress). */
+  private confirmPolicy(): void {
+    this.client.send({ type: 'policy-applied', held: heldVersions(this.parts), appliedAt: new Date(this.clock.now()).toISOString() });
   }
 
   private refuseAndSave(source: string, reason: string): void {

@@ -105,7 +105,7 @@ program
     const { paths, config, log } = context();
     // The catalog from the verified policy bundle when enrolled; the built-in one otherwise.
     const key = loadEnrollment(paths.enrollment)?.serverPublicKey;
-    const catalog = loadVerifiedPolicy({ current: paths.policy, previous: paths.policyPrevious }, key, () => {})?.bundle.catalog ?? BUILTIN_CATALOG;
+    const catalog = loadVerifiedPolicy(paths, key, () => {})?.bundle.catalog ?? BUILTIN_CATALOG;
     const ctx = buildScanContext(catalog, config, log);
     const result = await scan(ctx, ['inventory', 'process']);
     if (o.json) {

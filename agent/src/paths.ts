@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PART_NAMES, type PartName } from '../../shared/src/policy/schema.js';
 
 export const SYSTEM_STATE_DIR = '/var/lib/edict-agent';
 
@@ -21,8 +22,10 @@ export interface StatePaths {
   dir: string;
   config: string;
   enrollment: string;
-  policy: string;
-  policyPrevious: string;
+  /** The three signed policy parts the agent holds, each with the previous good one beside it. */
+  policyParts: Record<PartName, { current: string; previous: string }>;
+  /** Where protocol 1 kept one combined bundle (no longer read; removed when found). */
+  legacyPolicy: string[];
   clock: string;
   notices: string;
   detections: string;
@@ -36,8 +39,10 @@ export function statePaths(dir: string): StatePaths {
     dir,
     config: path.join(dir, 'agent.json'),
     enrollment: path.join(dir, 'enrollment.json'),
-    policy: path.join(dir, 'policy.json'),
-    policyPrevious: path.join(dir, 'policy.prev.json'),
+    policyParts: Object.fromEntries(
+      PART_NAMES.map((p) => [p, { current: path.join(dir, `policy-${p}.json`), previous: path.join(dir, `policy-${p}.prev.json`) }]),
+    ) as StatePaths['policyParts'],
+    legacyPolicy: [path.join(dir, 'policy.json'), path.join(dir, 'policy.prev.json')],
     clock: path.join(dir, 'clock.json'),
     notices: path.join(dir, 'notices.json'),
     detections: path.join(dir, 'detections.json'),

@@ -91,8 +91,12 @@ export function readStatus(paths: StatePaths, lastN: number, log?: Logger): Stat
   const running = !!status && alive(status.pid);
   const clock = new AgentClock(loadClock(paths.clock, log));
   const refusals: PolicyRefusal[] = [...(status?.policyRefusals ?? [])];
-  const loaded = loadVerifiedPolicy({ current: paths.policy, previous: paths.policyPrevious }, enrollment?.serverPublicKey ?? status?.serverPublicKey, (source, reason) =>
-    refusals.push({ at: new Date().toISOString(), source, reason }),
+  const loaded = loadVerifiedPolicy(
+    paths,
+    enrollment?.serverPublicKey ?? status?.serverPublicKey,
+    (source, reason) => refusals.push({ at: new Date().toISOString(), source, reason }),
+    log,
+    enrollment?.deviceId ?? status?.deviceId,
   );
   const bundle = loaded?.bundle;
   const now = clock.now();

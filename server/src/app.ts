@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './log.js';
 import { ExceptionService } from './compliance/exceptions.js';
 import { ComplianceService } from './compliance/service.js';
 import { DeviceService } from './devices/service.js';
+import { Rollouts } from './policy/rollouts.js';
 import { loadOrCreateSigningKey } from './keys.js';
 import { PolicyService } from './policy/service.js';
 import { BoundaryScheduler } from './scheduler.js';
@@ -63,13 +64,14 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     scheduler = new BoundaryScheduler(store, policies, compliance, exceptions, log);
     await scheduler.start();
     const devices = new DeviceService(store, policies, compliance);
-    api = buildApi({ store, policies, compliance, exceptions, devices, gateway, key, log }, EDICT_VERSION);
+    const rollouts = new Rollouts(store, policies, gateway);
+    api = buildApi({ store, policies, compliance, exceptions, devices, rollouts, gateway, key, log }, EDICT_VERSION);
     gateway.attach(api.server);
     await api.listen({ host: config.host, port: config.port });
   } catch (err) {
     scheduler?.stop();
     compliance?.stop();
-    gateway?.close();
+    await gateway?.close();
     await api?.close().catch(() => undefined);
     await store.close();
     throw err;
@@ -96,7 +98,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       closed = true;
       sch.stop();
       c.stop();
-      g.close();
+      await g.close();
       await a.close();
       await store.close();
     },

@@ -21,8 +21,10 @@ export const ENROLLMENT_TOKEN_DEFAULT_MAX_USES = 10_000;
 export const REST_BODY_LIMIT_BYTES = 256 * 1024;
 /** Mode of files holding secrets (admin token); readable by the server's user only. */
 export const SECRET_FILE_MODE = 0o600;
-/** Most rows one list call returns; clients page with `after`. */
+/** Most rows one list call returns; clients page with `cursor`. */
 export const LIST_MAX_LIMIT = 1000;
+/** Rows a list call returns when no limit is given. */
+export const LIST_DEFAULT_LIMIT = 100;
 /** Exit code for a bad configuration (sysexits EX_CONFIG), so service managers do not restart-loop on it. */
 export const EXIT_CONFIG = 78;
 /**
@@ -38,3 +40,28 @@ export const VALIDATE_SLICE_EVENTS = 50;
 export const CHECKPOINT_EVERY_MS = 500;
 /** The WAL file is cut back to this size after a checkpoint lets it restart (bursts do not leave a huge file). */
 export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+/** Presence (last seen, hello facts, health, confirmed versions) is written in one batch this often. */
+export const PRESENCE_FLUSH_MS = 5_000;
+/** Longest stretch of policy fan-out sends before the event loop is given back. */
+export const FANOUT_SLICE_MS = 10;
+/** A socket with more than this waiting in its send buffer is skipped for now (a slow reader). */
+export const FANOUT_HIGH_WATER_BYTES = 512 * 1024;
+/** When skipped sockets are tried again. */
+export const FANOUT_RETRY_MS = 250;
+/**
+ * Connections that have not sent a complete request (or finished an agent upgrade), at most. The
+ * process may hold 20,000 descriptors here: caps far below that keep the rest for agents and the API.
+ */
+export const PENDING_TOTAL = 2_000;
+/** …and from one source address (a NAT gateway of a few hundred laptops reconnecting fits). */
+export const PENDING_PER_SOURCE = 500;
+/** Agent connections upgraded but not yet past hello, at most (hello comes within a second normally). */
+export const UNHELLOED_TOTAL = 2_000;
+export const UNHELLOED_PER_SOURCE = 500;
+/** A connection that sends no complete request headers within this is closed (idle or slow headers). */
+export const PENDING_TIMEOUT_MS = 10_000;
+/** A cap hit is logged at most once per cap and source in this period (with a count of the rest). */
+export const CAP_LOG_EVERY_MS = 10_000;
+/** HTTP: a whole request must arrive within this; idle keep-alive connections close after KEEP_ALIVE_MS. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const KEEP_ALIVE_MS = 5_000;

@@ -2,8 +2,8 @@
 // that has come due since the last one processed (the watermark, kept in the database): stage
 // dates of the policies in force and exception expiries. At a stage boundary the server queues a
 // recompute of every affected device's state at that very instant (a durable compliance job, run
-// in short slices) and pushes a fresh bundle to connected agents (which also flip on their own,
-// offline included); at an expiry it ends the exception. The watermark moves in the same
+// in short slices); nothing is sent to agents, which hold the dates and flip on their own (offline
+// included). At an expiry it ends the exception. The watermark moves in the same
 // transaction that queued an instant's work, so a late tick, a crash or a stopped server never loses
 // a boundary: the next tick (or the next start) catches up, at the right instant.
 import cron, { type ScheduledTask } from 'node-cron';
@@ -88,7 +88,6 @@ export class BoundaryScheduler {
       if (d.stages.length) {
         this.log.info({ at: d.at, boundaries: d.stages }, 'stage boundary reached');
         this.compliance.kick();
-        await this.policies.touch();
       }
     }
     return due.length;

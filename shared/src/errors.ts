@@ -23,6 +23,7 @@ export const ERRORS = {
   EDICT_ERR_DEVICE_REVOKED: { message: 'device credential was revoked; enroll again', http: 403, wsClose: 4003 },
   EDICT_ERR_REPLACED: { message: 'another connection for this device replaced this one', wsClose: 4004 },
   EDICT_ERR_RATE_LIMITED: { message: 'too many messages; slow down', http: 429, wsClose: 1008 },
+  EDICT_ERR_TOO_MANY_CONNECTIONS: { message: 'too many connections waiting to be served; try again later', http: 503 },
   EDICT_ERR_FORBIDDEN: { message: 'token role may not do this', http: 403 },
   EDICT_ERR_VALIDATION: { message: 'request body or query is not valid', http: 400 },
   EDICT_ERR_NOT_FOUND: { message: 'no such resource', http: 404 },

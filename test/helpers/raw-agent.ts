@@ -48,7 +48,7 @@ export function hello(overrides: Record<string, unknown> = {}): Record<string, u
     protocolVersion: PROTOCOL_VERSION,
     agentVersion: 'test',
     device: { hostname: 'raw-host', platform: 'linux', osRelease: 'test', arch: 'x64' },
-    policyVersion: null,
+    held: { catalog: null, policies: null, device: null },
     sentAt: new Date().toISOString(),
     ...overrides,
   };

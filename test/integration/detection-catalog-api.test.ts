@@ -18,12 +18,12 @@ const custom = {
   signatures: { npmPackages: ['@acme/coder'], childEnvMarkers: ['ACME_CODER=1'], contentMarkers: [['acme-coder-runtime']] },
 };
 
-test('PUT adds a custom tool, bumps the bundle version and audits; DELETE removes it', async () => {
-  const v0 = (await s.api('GET', '/policies')).body.bundleVersion;
+test('PUT adds a custom tool, bumps the catalog version and audits; DELETE removes it', async () => {
+  const v0 = (await s.api('GET', '/health')).body.versions.catalog;
   const put = await s.api('PUT', '/tools/acme-coder', custom);
   expect(put.status).toBe(201);
   expect(put.body).toMatchObject({ source: 'custom', tool: { id: 'acme-coder', signatures: { npmPackages: ['@acme/coder'], executables: [] } } });
-  expect(put.body.bundleVersion).toBeGreaterThan(v0);
+  expect(put.body.catalogVersion).toBeGreaterThan(v0);
   const list = await s.api('GET', '/tools');
   expect(list.body.items.map((t: { id: string }) => t.id)).toContain('acme-coder');
   expect((await s.api('GET', '/tools/acme-coder')).body.source).toBe('custom');
@@ -47,7 +47,7 @@ test('overriding a built-in tool, then deleting the override, restores the built
 });
 
 test('bad tools are refused and change nothing', async () => {
-  const v0 = (await s.api('GET', '/policies')).body.bundleVersion;
+  const v0 = (await s.api('GET', '/health')).body.versions.catalog;
   const badRegex = await s.api('PUT', '/tools/bad', { ...custom, signatures: { exePathPatterns: ['(unclosed'] } });
   expect(badRegex.status).toBe(400);
   expect(badRegex.body.error.code).toBe('EDICT_ERR_VALIDATION');
@@ -56,6 +56,6 @@ test('bad tools are refused and change nothing', async () => {
   const unknownField = await s.api('PUT', '/tools/x', { ...custom, signatures: { npmPackages: ['a'], notAField: 1 } });
   expect(unknownField.status).toBe(400);
   expect((await s.api('PUT', '/tools/x', custom, 'not-a-token')).status).toBe(401);
-  expect((await s.api('GET', '/policies')).body.bundleVersion).toBe(v0);
+  expect((await s.api('GET', '/health')).body.versions.catalog).toBe(v0);
   expect((await s.api('GET', '/tools/bad')).status).toBe(404);
 });

@@ -143,7 +143,7 @@ suite('employee experience with a real agent, server, user session and D-Bus', (
     expect(mine.detections.length).toBeGreaterThan(0);
     expect(mine.detections.every((d: any) => d.user === u.user)).toBe(true);
     const types = new Set(mine.lastSent.map((m: any) => m.message.type));
-    expect(types).toEqual(new Set(['hello', 'report']));
+    expect(types).toEqual(new Set(['hello', 'policy-applied', 'report'])); // device-level messages and their own reports
     const events = mine.lastSent.filter((m: any) => m.message.type === 'report').flatMap((m: any) => m.message.events);
     expect(events.map((e: any) => e.type)).toEqual(expect.arrayContaining(['detection', 'notice', 'acknowledgement', 'exception-request']));
     expect(events.every((e: any) => (e.detection?.user ?? e.user) === u.user)).toBe(true);

@@ -5,7 +5,7 @@
 // and denied, each visible in the device's timeline and delivered to the device.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { verifyBundle } from '../../shared/src/policy/signing.js';
+import { verifyPart } from '../../shared/src/policy/signing.js';
 import { connectRaw, enrollDevice, hello, report, type RawPeer } from '../helpers/raw-agent.js';
 import { publishPolicy, startTestServer, type TestServer } from '../helpers/server.js';
 import { zoned, zonedMs } from '../helpers/time.js';
@@ -69,8 +69,9 @@ describe('impact preview and stage boundaries', () => {
     const n = d.peer.received.length;
     await server.api('POST', `/policies/${draft.body.id}/publish`);
     const pushed = await d.peer.next('policy', n);
-    const v = verifyBundle(pushed.signed, d.publicKey);
-    expect(v.ok && v.bundle.policies.some((p) => p.id === draft.body.id)).toBe(true);
+    const v = verifyPart(pushed.signed, d.publicKey);
+    expect(pushed.part).toBe('policies');
+    expect(v.ok && v.part.part === 'policies' && v.part.policies.some((p) => p.id === draft.body.id)).toBe(true);
     expect(await stateOf(d.id)).toBe(predicted('now'));
 
     await waitFor(async () => (await stateOf(d.id)) === 'violating', 'enforce boundary', 20_000);
@@ -105,8 +106,9 @@ describe('exceptions', () => {
     expect(g.status).toBe(201);
     expect(await stateOf(d.id)).toBe('exempt');
     const pushed = await d.peer.next('policy', n);
-    const v = verifyBundle(pushed.signed, d.publicKey);
-    expect(v.ok && v.bundle.exceptions.map((e) => e.id)).toEqual([g.body.id]);
+    const v = verifyPart(pushed.signed, d.publicKey);
+    expect(pushed.part).toBe('device');
+    expect(v.ok && v.part.part === 'device' && v.part.exceptions.map((e) => e.id)).toEqual([g.body.id]);
 
     await waitFor(async () => (await stateOf(d.id)) === 'violating', 'exception expiry', 20_000);
     const tl = await timeline(d.id);

@@ -38,9 +38,8 @@ test(`${AGENTS} simulated agents connect, report, and all verify a published ban
 
   const published = await publishPolicy({ api: call }, { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Covert collection' }, replacements: [{ toolId: 'qoder' }], stages: { enforce: { at: '2099-01-01T00:00', timeZone: 'UTC' } } });
   expect(published.version).toBe(1);
-  const bundleVersion = (await call('GET', '/policies')).body.bundleVersion;
-  const p = await fleet.awaitPolicy(bundleVersion, 60_000);
+  const p = await fleet.awaitPolicy(published.rolloutPart, 60_000);
   expect(p).toMatchObject({ live: AGENTS, verified: AGENTS, refusals: 0 });
   // Every device with the tool is now noticed (the publish recompute ran over all of them).
-  await waitFor(async () => ((await call('GET', '/compliance?toolId=claude-code')).body.items as any[]).filter((i) => i.state === 'noticed').length === AGENTS, 'every device noticed', 30_000);
+  await waitFor(async () => ((await call('GET', '/compliance?toolId=claude-code&limit=1000')).body.items as any[]).filter((i) => i.state === 'noticed').length === AGENTS, 'every device noticed', 30_000);
 }, 120_000);

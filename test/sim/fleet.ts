@@ -116,9 +116,15 @@ export class Fleet {
   }
 
   /** Waits until every live agent verified bundle version ≥ `version`. */
-  async awaitPolicy(version: number, timeoutMs = 120_000): Promise<{ live: number; verified: number; lastVerifiedAt: number; refusals: number }> {
+  async awaitPolicy(version: number, timeoutMs = 120_000): Promise<{ live: number; verified: number; lastVerifiedAt: number; refusals: number; policyFrames: number }> {
     const rs = await this.all({ op: 'await-policy', version, timeoutMs });
-    return { live: sum(rs, 'live'), verified: sum(rs, 'verified'), lastVerifiedAt: Math.max(...rs.map((r) => r.lastVerifiedAt)), refusals: sum(rs, 'refusals') };
+    return {
+      live: sum(rs, 'live'),
+      verified: sum(rs, 'verified'),
+      lastVerifiedAt: Math.max(...rs.map((r) => r.lastVerifiedAt)),
+      refusals: sum(rs, 'refusals'),
+      policyFrames: sum(rs, 'policyFrames'),
+    };
   }
 
   private locate(agent: number): [Worker, number] {

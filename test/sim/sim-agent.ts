@@ -5,7 +5,8 @@
 // independent implementation of the wire contract, so a drift between doc and server shows here.
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { verifyBundle } from '../../shared/src/policy/signing.js';
+import type { PartVersions } from '../../shared/src/policy/schema.js';
+import { verifyPart } from '../../shared/src/policy/signing.js';
 import { PROTOCOL_VERSION } from '../../shared/src/protocol/version.js';
 
 export interface SimEnrollment {
@@ -38,10 +39,17 @@ export interface AckResult {
 export class SimAgent {
   ws?: WebSocket;
   deviceId = '';
-  /** Bundle version this agent verified and holds. */
-  policyVersion: number | null = null;
+  /** Versions of the policy parts this agent verified and holds. */
+  held: PartVersions = { catalog: null, policies: null, device: null };
+  /** When it verified its current policies part. */
   policyVerifiedAt = 0;
   policyRefusals = 0;
+  /** policy frames received, by part. */
+  policyFrames = { catalog: 0, policies: 0, device: 0 };
+
+  get policyVersion(): number | null {
+    return this.held.policies;
+  }
   welcomed = false;
   closed: { code: number; reason: string } | null = null;
   errors: { code: string; message: string }[] = [];
@@ -103,7 +111,7 @@ export class SimAgent {
             protocolVersion: PROTOCOL_VERSION,
             agentVersion: 'sim',
             device: { hostname: this.hostname, platform: 'linux', osRelease: 'sim', arch: 'x64' },
-            policyVersion: this.policyVersion,
+            held: this.held,
             sentAt: new Date().toISOString(),
           }),
         );
@@ -137,14 +145,17 @@ export class SimAgent {
         this.welcomed = true;
         break;
       case 'policy': {
-        const v = verifyBundle(msg.signed, this.enrollment!.serverPublicKey);
-        if (!v.ok) {
+        this.policyFrames[msg.part as keyof SimAgent['policyFrames']]++;
+        const v = verifyPart(msg.signed, this.enrollment!.serverPublicKey);
+        if (!v.ok || v.part.part !== msg.part || (v.part.part === 'device' && v.part.device.id !== this.deviceId)) {
           this.policyRefusals++;
           break;
         }
-        if (this.policyVersion === null || v.bundle.version >= this.policyVersion) {
-          this.policyVersion = v.bundle.version;
-          this.policyVerifiedAt = Date.now();
+        const name = v.part.part;
+        if (this.held[name] === null || v.part.version >= this.held[name]!) {
+          this.held = { ...this.held, [name]: v.part.version };
+          if (name === 'policies') this.policyVerifiedAt = Date.now();
+          this.ws?.send(JSON.stringify({ type: 'policy-applied', held: this.held, appliedAt: new Date().toISOString() }));
         }
         break;
       }

@@ -93,6 +93,7 @@ async function awaitPolicy(version: number, timeoutMs: number): Promise<Record<s
     verified: have.length,
     lastVerifiedAt: Math.max(0, ...have.map((a) => a.policyVerifiedAt)),
     refusals: agents.reduce((s, a) => s + a.policyRefusals, 0),
+    policyFrames: agents.reduce((s, a) => s + a.policyFrames.catalog + a.policyFrames.policies + a.policyFrames.device, 0),
   };
 }
 
@@ -127,7 +128,7 @@ process.on('message', (cmd: Command) => {
         }
         case 'state': {
           const a = agents[cmd.agent];
-          return reply(cmd.id, { deviceId: a.deviceId, closed: a.closed, errors: a.errors, policyVersion: a.policyVersion, welcomed: a.welcomed });
+          return reply(cmd.id, { deviceId: a.deviceId, closed: a.closed, errors: a.errors, policyVersion: a.policyVersion, held: a.held, policyFrames: a.policyFrames, welcomed: a.welcomed });
         }
         case 'enrollments':
           return reply(cmd.id, { deviceIds: agents.map((a) => a.deviceId) });

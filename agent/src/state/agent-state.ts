@@ -1,11 +1,22 @@
-// Small state files the agent keeps besides the outbox: the cached policy bundle, the clock offset
+// Small state files the agent keeps besides the outbox: the cached policy parts, the clock offset
 // from server time, the detections it currently knows (to report only changes), and the status
 // the run loop publishes for `edict-agent status`.
 import { copyFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
 import { Detection, Stage } from '../../../shared/src/protocol/index.js';
-import { SignedBundle, type PolicyBundle } from '../../../shared/src/policy/schema.js';
-import { verifyBundle } from '../../../shared/src/policy/signing.js';
+import { BUILTIN_CATALOG } from '../../../shared/src/catalog/builtin.js';
+import {
+  PART_NAMES,
+  SignedBundle,
+  type CatalogPart,
+  type DevicePart,
+  type PartName,
+  type PartVersions,
+  type PoliciesPart,
+  type PolicyBundle,
+} from '../../../shared/src/policy/schema.js';
+import { verifyPart } from '../../../shared/src/policy/signing.js';
+import type { StatePaths } from '../paths.js';
 import type { Logger } from '../log.js';
 import { readJsonFile, writeJsonAtomic } from './json-file.js';
 
@@ -51,38 +62,85 @@ export const AgentStatus = z.strictObject({
 export type AgentStatus = z.infer<typeof AgentStatus>;
 
 /**
- * The newest policy bundle on disk that verifies against the pinned key: policy.json, else the
- * previous good one (policy.prev.json). Every file refused is reported through `refuse`.
+ * The policy the agent enforces, from the three signed part files on disk (each: the current file,
+ * else the previous good one) that verify against the pinned key, a device part only if it names
+ * this device. Needs the policies and device parts; without a catalog part the built-in catalog is
+ * used. Every file refused is reported through `refuse`.
  */
 export function loadVerifiedPolicy(
-  files: { current: string; previous: string },
+  paths: Pick<StatePaths, 'policyParts'>,
   publicKeyPem: string | undefined,
   refuse: (source: string, reason: string) => void,
   log?: Logger,
-): { bundle: PolicyBundle; signed: SignedBundle } | undefined {
-  for (const file of [files.current, files.previous]) {
-    if (!existsSync(file)) continue;
-    const signed = readJsonFile(file, SignedBundle, log, false);
-    if (!signed) {
-      refuse(file, 'not a signed policy bundle (unsigned or unreadable)');
-      continue;
+  deviceId?: string,
+): { bundle: PolicyBundle; parts: HeldParts } | undefined {
+  const parts: HeldParts = {};
+  for (const name of PART_NAMES) {
+    const files = paths.policyParts[name];
+    for (const file of [files.current, files.previous]) {
+      if (!existsSync(file)) continue;
+      const signed = readJsonFile(file, SignedBundle, log, false);
+      if (!signed) {
+        refuse(file, 'not a signed policy part (unsigned or unreadable)');
+        continue;
+      }
+      if (!publicKeyPem) {
+        refuse(file, 'no pinned server key (enroll again)');
+        continue;
+      }
+      const v = verifyPart(signed, publicKeyPem);
+      if (!v.ok) {
+        refuse(file, v.reason);
+        continue;
+      }
+      if (v.part.part !== name) {
+        refuse(file, `holds the ${v.part.part} part, not the ${name} part`);
+        continue;
+      }
+      if (v.part.part === 'device' && deviceId && v.part.device.id !== deviceId) {
+        refuse(file, `made for device ${v.part.device.id}`);
+        continue;
+      }
+      (parts as Record<string, unknown>)[name] = { part: v.part, signed };
+      break;
     }
-    if (!publicKeyPem) {
-      refuse(file, 'no pinned server key (enroll again)');
-      continue;
-    }
-    const v = verifyBundle(signed, publicKeyPem);
-    if (v.ok) return { bundle: v.bundle, signed };
-    refuse(file, v.reason);
   }
-  return undefined;
+  const bundle = combineParts(parts);
+  return bundle ? { bundle, parts } : undefined;
 }
 
-/** Keeps the bundle in force as policy.prev.json, then writes the new one as policy.json. */
-export function savePolicy(files: { current: string; previous: string }, signed: SignedBundle): void {
+/** The parts the agent holds, each verified, with the exact signed text it came in. */
+export interface HeldParts {
+  catalog?: { part: CatalogPart; signed: SignedBundle };
+  policies?: { part: PoliciesPart; signed: SignedBundle };
+  device?: { part: DevicePart; signed: SignedBundle };
+}
+
+/** What the agent enforces, from the parts it holds (policies and device parts needed). */
+export function combineParts(parts: HeldParts): PolicyBundle | undefined {
+  if (!parts.policies || !parts.device) return undefined;
+  return {
+    version: parts.policies.part.version,
+    issuedAt: parts.policies.part.issuedAt,
+    device: parts.device.part.device,
+    policies: parts.policies.part.policies,
+    catalog: parts.catalog?.part.tools ?? BUILTIN_CATALOG,
+    exceptions: parts.device.part.exceptions,
+    parts: heldVersions(parts),
+  };
+}
+
+export function heldVersions(parts: HeldParts): PartVersions {
+  return { catalog: parts.catalog?.part.version ?? null, policies: parts.policies?.part.version ?? null, device: parts.device?.part.version ?? null };
+}
+
+/** Keeps the part in force as its .prev file, then writes the new one. */
+export function savePart(paths: Pick<StatePaths, 'policyParts'>, name: PartName, signed: SignedBundle): void {
+  const files = paths.policyParts[name];
   if (existsSync(files.current)) copyFileSync(files.current, files.previous);
   writeJsonAtomic(files.current, signed, 0o644);
 }
+
 export function loadClock(file: string, log?: Logger): ClockState | undefined {
   return readJsonFile(file, ClockState, log);
 }

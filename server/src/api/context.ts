@@ -2,6 +2,7 @@
 import type { ExceptionService } from '../compliance/exceptions.js';
 import type { ComplianceService } from '../compliance/service.js';
 import type { DeviceService } from '../devices/service.js';
+import type { Rollouts } from '../policy/rollouts.js';
 import type { AgentGateway } from '../gateway/agent-gateway.js';
 import type { SigningKey } from '../keys.js';
 import type { Logger } from '../log.js';
@@ -14,6 +15,7 @@ export interface ApiContext {
   compliance: ComplianceService;
   exceptions: ExceptionService;
   devices: DeviceService;
+  rollouts: Rollouts;
   gateway: AgentGateway;
   key: SigningKey;
   log: Logger;

@@ -3,7 +3,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { API_PREFIX } from '../../../shared/src/constants.js';
 import { EdictError, ERRORS, type ErrorCode } from '../../../shared/src/errors.js';
-import { REST_BODY_LIMIT_BYTES } from '../constants.js';
+import { KEEP_ALIVE_MS, REQUEST_TIMEOUT_MS, REST_BODY_LIMIT_BYTES } from '../constants.js';
 import type { ApiContext } from './context.js';
 import { openApiRoutes } from './openapi.js';
 import { auditRoutes } from './routes/audit.js';
@@ -20,7 +20,13 @@ import { toolRoutes } from './routes/tools.js';
 export function buildApi(ctx: ApiContext, version: string): FastifyInstance {
   // Per-request access lines are not wanted at info level; fastify's own warnings and errors still log.
   const httpLog = ctx.log.child({ component: 'http' }, { level: ctx.log.levelVal < 40 ? 'warn' : ctx.log.level });
-  const app: FastifyInstance = Fastify({ loggerInstance: httpLog as FastifyBaseLogger, bodyLimit: REST_BODY_LIMIT_BYTES });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: httpLog as FastifyBaseLogger,
+    bodyLimit: REST_BODY_LIMIT_BYTES,
+    // A whole request must arrive in time; an idle keep-alive connection does not hold a descriptor long.
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+  });
 
   app.setErrorHandler((err: FastifyError | EdictError, req, reply) => {
     let code: ErrorCode;

@@ -63,9 +63,9 @@ export class ExceptionService {
         expiresAt: input.expiresAt,
       });
       await this.afterDecision(id, 'exception-granted', actor, now);
-      await this.policies.touchInTx();
+      await this.policies.touchDeviceInTx(input.deviceId);
     });
-    await this.policies.refresh([input.deviceId]);
+    await this.policies.refresh('device', [input.deviceId]);
     return (await this.store.exceptions.get(id))!;
   }
 
@@ -76,9 +76,9 @@ export class ExceptionService {
       deviceId = (await this.requireStatus(id, ['requested'])).deviceId;
       await r.exceptions.decide(id, 'granted', actor, input.note ?? null, input.expiresAt);
       await this.afterDecision(id, 'exception-granted', actor, (await r.exceptions.get(id))!.decidedAt!);
-      await this.policies.touchInTx();
+      await this.policies.touchDeviceInTx(deviceId);
     });
-    await this.policies.refresh([deviceId]);
+    await this.policies.refresh('device', [deviceId]);
     return this.deliver(id);
   }
 
@@ -98,13 +98,16 @@ export class ExceptionService {
       deviceId = (await this.requireStatus(id, ['granted'])).deviceId;
       await r.exceptions.end(id, 'revoked', actor, now);
       await this.afterDecision(id, 'exception-revoked', actor, now);
-      await this.policies.touchInTx();
+      await this.policies.touchDeviceInTx(deviceId);
     });
-    await this.policies.refresh([deviceId]);
+    await this.policies.refresh('device', [deviceId]);
     return (await this.store.exceptions.get(id))!;
   }
 
-  /** Ends a granted exception at its expiry instant (called by the scheduler, and at start-up for missed ones). */
+  /**
+   * Ends a granted exception at its expiry instant (called by the scheduler, and at start-up for
+   * missed ones). Nothing is pushed: the agent's copy carries the expiry and ends it on its own.
+   */
   async expire(id: string): Promise<void> {
     const row = await this.store.exceptions.get(id);
     if (!row || row.status !== 'granted' || !row.expiresAt) return;
@@ -113,9 +116,7 @@ export class ExceptionService {
       await r.compliance.fact(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', 'expiry reached', { exceptionId: id }, null);
       await r.audit.append('system', 'exception.expire', id, { deviceId: row.deviceId, toolId: row.toolId });
       await this.compliance.reconcile(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', { exceptionId: id });
-      await this.policies.touchInTx();
     });
-    await this.policies.refresh([row.deviceId]);
   }
 
   private async afterDecision(id: string, kind: string, actor: string, at: string): Promise<void> {

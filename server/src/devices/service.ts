@@ -50,10 +50,10 @@ export class DeviceService {
     await this.store.tx(async (r) => {
       await r.devices.setTags(deviceId, tags);
       await r.audit.append(actor, 'device.tags', deviceId, { tags });
-      await this.policies.touchInTx();
+      await this.policies.touchDeviceInTx(deviceId);
       await this.compliance.reconcileDevice(deviceId, new Date().toISOString(), 'device-tags');
     });
-    await this.policies.refresh([deviceId]);
+    await this.policies.refresh('device', [deviceId]);
     return (await this.store.devices.get(deviceId))!;
   }
 

@@ -5,6 +5,7 @@
 // server decided to close it is processed.
 // Invariant: a bad frame is answered with an error code and changes nothing in the store.
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AGENT_WS_PATH, HEARTBEAT_INTERVAL_MS, MAX_FRAME_BYTES } from '../../../shared/src/constants.js';
@@ -14,7 +15,10 @@ import type { Logger } from '../log.js';
 import { bearerToken } from '../api/auth.js';
 import { AgentConnection } from './connection.js';
 import { decisionMessage } from './decision.js';
+import { ConnectionCaps, DEFAULT_CAP_LIMITS, type CapLimits } from './connection-caps.js';
+import { FanOut } from './fanout.js';
 import { parseAgentFrame } from './parse.js';
+import { Presence } from './presence.js';
 import { HANDLERS, type GatewayContext } from './handlers/index.js';
 import { ConnectionRegistry } from './registry.js';
 
@@ -25,28 +29,24 @@ export class AgentGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly pingTimer: NodeJS.Timeout;
   private readonly ctx: GatewayContext;
+  readonly presence: Presence;
+  readonly fanout: FanOut;
+  readonly caps: ConnectionCaps;
 
   constructor(
-    ctx: Omit<GatewayContext, 'registry'>,
+    ctx: Omit<GatewayContext, 'registry' | 'presence' | 'fanout' | 'caps'>,
     private readonly log: Logger,
     pingIntervalMs = HEARTBEAT_INTERVAL_MS,
+    capLimits: CapLimits = DEFAULT_CAP_LIMITS,
   ) {
-    this.ctx = { ...ctx, registry: this.registry };
+    this.caps = new ConnectionCaps(log.child({ component: 'net' }), capLimits);
+    this.presence = new Presence(ctx.store, log);
+    this.fanout = new FanOut(this.registry, ctx.policies, log);
+    this.ctx = { ...ctx, registry: this.registry, presence: this.presence, fanout: this.fanout, caps: this.caps };
     this.pingTimer = setInterval(() => this.pingAll(), pingIntervalMs);
     this.pingTimer.unref();
-    ctx.policies.on('changed', (version, deviceIds) => {
-      const targets = deviceIds ? deviceIds.map((id) => this.registry.get(id)).filter((c) => c !== undefined) : [...this.registry.all()];
-      void (async () => {
-        for (const conn of targets) {
-          try {
-            conn.send({ type: 'policy', signed: await ctx.policies.bundleFor(conn.deviceId) });
-            await ctx.store.devices.recordPolicyVersion(conn.deviceId, version);
-          } catch (err) {
-            conn.log.error({ err }, 'policy push failed');
-          }
-        }
-      })();
-    });
+    // A change reaches agents through the paced fan-out, never inside the request that made it.
+    ctx.policies.on('changed', (part, deviceIds) => this.fanout.mark(part, deviceIds));
     ctx.exceptions.sink = {
       sendDecision: (row) => {
         const conn = this.registry.get(row.deviceId);
@@ -58,7 +58,20 @@ export class AgentGateway {
   }
 
   attach(server: Server): void {
+    this.caps.attach(server);
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+  }
+
+  /** Counters and gauges for GET /health's detail. */
+  detail(): Record<string, unknown> {
+    return {
+      connections: { agents: this.registry.size, open: this.open.size, ...this.caps.open },
+      caps: { ...this.caps.counters },
+      fanout: { pending: this.fanout.pending, ...this.fanout.stats },
+      presence: { ...this.presence.stats },
+      ingest: { pending: this.ctx.ingest.pending, ...this.ctx.ingest.stats },
+      signatures: { ...this.ctx.policies.signatures },
+    };
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -80,11 +93,12 @@ export class AgentGateway {
     }
     if (device.revokedAt) return refuseUpgrade(socket, 403, 'EDICT_ERR_DEVICE_REVOKED');
     if (socket.destroyed) return;
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, device.id));
+    if (!this.caps.admitAgent(req.socket)) return refuseUpgrade(socket, 503, 'EDICT_ERR_TOO_MANY_CONNECTIONS');
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, device.id, req.socket));
   }
 
-  private onConnection(ws: WebSocket, deviceId: string): void {
-    const conn = new AgentConnection(ws, deviceId, this.log.child({ deviceId }));
+  private onConnection(ws: WebSocket, deviceId: string, socket: Socket): void {
+    const conn = new AgentConnection(ws, deviceId, this.log.child({ deviceId }), socket);
     this.open.add(conn);
     const helloTimer = setTimeout(() => {
       if (!conn.helloDone) conn.fail('EDICT_ERR_HELLO_REQUIRED', 'no hello in time');
@@ -99,6 +113,7 @@ export class AgentGateway {
       conn.closing = true;
       clearTimeout(helloTimer);
       this.open.delete(conn);
+      if (this.registry.get(deviceId) === conn) this.ctx.policies.forgetDevice(deviceId);
       this.registry.unregister(conn);
       conn.log.info({ code, dropped: conn.dropped }, 'agent disconnected');
     });
@@ -149,10 +164,12 @@ export class AgentGateway {
     this.registry.get(deviceId)?.fail(code);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.pingTimer);
+    this.fanout.stop();
     for (const conn of this.open) conn.ws.terminate();
     this.wss.close();
+    await this.presence.stop();
   }
 }
 

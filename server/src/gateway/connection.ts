@@ -3,6 +3,7 @@
 // order (handlers are async). Once the server decides to close it (`closing`), nothing it sent
 // afterwards, or that is still queued, is processed. Sending goes through here so every frame is
 // schema-typed.
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { ERRORS, type ErrorCode, type ErrorSpec } from '../../../shared/src/errors.js';
 import type { ServerMessage } from '../../../shared/src/protocol/index.js';
@@ -25,6 +26,8 @@ export class AgentConnection {
     readonly ws: WebSocket,
     readonly deviceId: string,
     readonly log: Logger,
+    /** The TCP connection under the WebSocket (for connection caps). */
+    readonly socket?: Socket,
   ) {}
 
   /** Runs fn after every frame received before it was handled (per-connection order). */
@@ -34,6 +37,11 @@ export class AgentConnection {
 
   send(msg: ServerMessage): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  /** Sends a pre-encoded message (a policy part shared by many sends) as a text frame. */
+  sendFrame(frame: Buffer): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame, { binary: false });
   }
 
   /** Sends an error frame; closes the connection when the catalogue gives the code a close code. */

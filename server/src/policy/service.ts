@@ -1,16 +1,18 @@
 // Policy service: drafts (create, edit), publishing (freezes a numbered version with its stage
-// instants resolved), retiring, the tool catalog, and the signed bundle each device receives
-// (policies in force, catalog, the device's tags and exceptions). Keeps in memory the policies in
-// force, the catalog, the bundle version and every published version (for "which policies were in
-// force at instant t"). Emits 'changed' with the new bundle version whenever agents must be told;
-// the gateway pushes per-device bundles then.
+// instants resolved), retiring, the tool catalog, and the three signed parts agents receive: the
+// catalog and the policies in force (identical for every device: signed once per version, the
+// same bytes sent to all) and each device's own part (id, tags, exceptions: small, re-signed only
+// when that device's tags or exceptions change). Keeps in memory the policies in force, the
+// catalog, the part versions and every published version (for "which policies were in force at
+// instant t"). Emits 'changed' with the part whenever agents must be told; the gateway fans it out.
 import { EventEmitter } from 'node:events';
 import { BUILTIN_CATALOG } from '../../../shared/src/catalog/builtin.js';
 import type { Tool } from '../../../shared/src/catalog/schema.js';
 import { EdictError } from '../../../shared/src/errors.js';
 import { evaluateTool, resolveInstants, type Subject, type ToolVerdict } from '../../../shared/src/policy/evaluate.js';
-import type { Policy, PolicyBundle, PolicySpec, SignedBundle } from '../../../shared/src/policy/schema.js';
-import { signBundle } from '../../../shared/src/policy/signing.js';
+import type { PartName, Policy, PolicyPart, PolicySpec, SignedBundle } from '../../../shared/src/policy/schema.js';
+import { signPart } from '../../../shared/src/policy/signing.js';
+import type { PolicyMessage } from '../../../shared/src/protocol/index.js';
 import type { SigningKey } from '../keys.js';
 import { newId } from '../secrets.js';
 import type { PolicyRow, Store } from '../store/index.js';
@@ -23,14 +25,26 @@ interface VersionSpan {
   retiredAt: string | null;
 }
 
-/** `changed`: the new bundle version, and the devices it concerns (undefined = every device). */
-export class PolicyService extends EventEmitter<{ changed: [number, string[] | undefined] }> {
+/** A signed part ready to send: its version and the exact `policy` frame text (as bytes, shared by every send). */
+export interface SignedPart {
+  version: number;
+  signed: SignedBundle;
+  frame: Buffer;
+}
+
+/** `changed`: which part changed, and the devices it concerns (undefined = every device). */
+export class PolicyService extends EventEmitter<{ changed: [PartName, string[] | undefined] }> {
   private activeCache: Policy[] = [];
   private catalogCache: Tool[] = [];
-  private versionCache = 0;
+  private catalogVersion = 0;
+  private policiesVersion = 0;
   private spans: VersionSpan[] = [];
   private everBannedCache = new Set<string>();
-  private readonly bundles = new Map<string, { version: number; signed: SignedBundle }>();
+  private signedCatalog?: SignedPart;
+  private signedPolicies?: SignedPart;
+  private readonly deviceParts = new Map<string, SignedPart>();
+  /** Parts signed so far, by kind (health, benchmark: identical content is signed once). */
+  readonly signatures = { catalog: 0, policies: 0, device: 0 };
 
   private constructor(
     private readonly store: Store,
@@ -42,22 +56,24 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
   static async create(store: Store, key: SigningKey): Promise<PolicyService> {
     const s = new PolicyService(store, key);
     await store.tx(async (r) => {
-      if (await r.policies.seedBuiltinTools(BUILTIN_CATALOG)) await r.policies.bumpBundleVersion();
+      if (await r.policies.seedBuiltinTools(BUILTIN_CATALOG)) await r.policies.bumpPartVersion('catalog');
     });
     await s.reload();
     return s;
   }
 
   private async reload(): Promise<void> {
-    const [active, catalog, version, history] = await Promise.all([
+    const [active, catalog, catalogVersion, policiesVersion, history] = await Promise.all([
       this.store.policies.active(),
       this.store.policies.tools(),
-      this.store.policies.bundleVersion(),
+      this.store.policies.partVersion('catalog'),
+      this.store.policies.partVersion('policies'),
       this.store.policies.history(),
     ]);
     this.activeCache = active;
     this.catalogCache = catalog;
-    this.versionCache = version;
+    this.catalogVersion = catalogVersion;
+    this.policiesVersion = policiesVersion;
     const spans: VersionSpan[] = [];
     const byPolicy = new Map<string, { policy: Policy; retiredAt: string | null }[]>();
     for (const h of history) byPolicy.set(h.policy.id, [...(byPolicy.get(h.policy.id) ?? []), h]);
@@ -73,25 +89,21 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
     this.everBannedCache = new Set(spans.flatMap((s) => s.policy.tools));
   }
 
-  /** Re-reads policies and catalog and tells agents (call after a change committed in the store). */
-  async refresh(deviceIds?: string[]): Promise<void> {
+  /** Re-reads policies and catalog and tells agents about `part` (call after a change committed in the store). */
+  async refresh(part: PartName, deviceIds?: string[]): Promise<void> {
     await this.reload();
-    this.emit('changed', this.versionCache, deviceIds);
+    if (part === 'device') for (const id of deviceIds ?? []) this.deviceParts.delete(id);
+    this.emit('changed', part, deviceIds);
   }
 
-  /** Raises the bundle version inside the caller's transaction; call refresh() after the commit. */
-  async touchInTx(): Promise<void> {
-    await this.store.policies.bumpBundleVersion();
+  /** Raises one device's part version inside the caller's transaction; call refresh('device', [id]) after the commit. */
+  async touchDeviceInTx(deviceId: string): Promise<void> {
+    await this.store.devices.bumpPartVersion(deviceId);
   }
 
-  /** Raises the bundle version now (stage boundary) and tells agents. */
-  async touch(deviceIds?: string[]): Promise<void> {
-    await this.store.tx(() => this.touchInTx());
-    await this.refresh(deviceIds);
-  }
-
-  version(): number {
-    return this.versionCache;
+  /** Current part versions (what a fully up-to-date agent holds, device part aside). */
+  versions(): { catalog: number; policies: number } {
+    return { catalog: this.catalogVersion, policies: this.policiesVersion };
   }
   active(): readonly Policy[] {
     return this.activeCache;
@@ -163,20 +175,21 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
    * transaction it queues the recompute of every affected device's state at the publish instant, so
    * a crash never leaves a published ban without its consequences on the way.
    */
-  async publish(id: string, actor: string, now = new Date()): Promise<Policy> {
+  async publish(id: string, actor: string, now = new Date()): Promise<Policy & { rolloutPart: number }> {
     const row = await this.require(id);
     if (row.status === 'retired') throw new EdictError('EDICT_ERR_VALIDATION', `policy ${id} is retired`);
     this.checkTools(row.draft);
     const policy = this.asPublished(id, row.draft, (row.latestVersion ?? 0) + 1, now);
     const previous = (await this.store.policies.versions(id)).at(-1);
-    await this.store.tx(async (r) => {
-      await r.policies.insertVersion(policy, actor);
-      await r.policies.bumpBundleVersion();
-      await r.audit.append(actor, 'policy.publish', id, { version: policy.version, tools: policy.tools, instants: policy.instants, scope: policy.scope });
+    const rolloutPart = await this.store.tx(async (r) => {
+      const part = await r.policies.bumpPartVersion('policies');
+      await r.policies.insertVersion(policy, actor, part);
+      await r.audit.append(actor, 'policy.publish', id, { version: policy.version, tools: policy.tools, instants: policy.instants, scope: policy.scope, policiesPart: part });
       await r.compliance.addJob({ at: policy.publishedAt, cause: 'policy-published', tools: [...new Set([...policy.tools, ...(previous?.tools ?? [])])] });
+      return part;
     });
-    await this.refresh();
-    return policy;
+    await this.refresh('policies');
+    return { ...policy, rolloutPart };
   }
 
   /** The policy as it would be if published at `now` (also used by the impact preview). */
@@ -191,16 +204,16 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
     const tools = (await this.store.policies.versions(id)).at(-1)?.tools ?? [];
     await this.store.tx(async (r) => {
       await r.policies.markRetired(id, at);
-      await r.policies.bumpBundleVersion();
+      await r.policies.bumpPartVersion('policies');
       await r.audit.append(actor, 'policy.retire', id, {});
       if (tools.length) await r.compliance.addJob({ at, cause: 'policy-retired', tools });
     });
-    await this.refresh();
+    await this.refresh('policies');
   }
 
-  /** Version and catalog in force (what the tools routes show). */
+  /** Catalog version and catalog in force (what the tools routes show). */
   current(): { version: number; catalog: readonly Tool[] } {
-    return { version: this.versionCache, catalog: this.catalogCache };
+    return { version: this.catalogVersion, catalog: this.catalogCache };
   }
 
   /** Adds or overrides a catalog tool (stored as custom); agents get it with the next bundle. */
@@ -208,10 +221,10 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
     const existed = !!(await this.store.policies.toolRow(tool.id));
     await this.store.tx(async (r) => {
       await r.policies.putCustomTool(tool);
-      await r.policies.bumpBundleVersion();
+      await r.policies.bumpPartVersion('catalog');
       await r.audit.append(actor, existed ? 'tool.override' : 'tool.create', tool.id, { displayName: tool.displayName });
     });
-    await this.refresh();
+    await this.refresh('catalog');
     return { created: !existed, tool, source: 'custom' };
   }
 
@@ -224,11 +237,11 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
     if (inUse && !builtin) throw new EdictError('EDICT_ERR_VALIDATION', `tool ${id} is used by a policy in force`);
     const result = await this.store.tx(async (r) => {
       const res = await r.policies.deleteCustomTool(id, builtin);
-      await r.policies.bumpBundleVersion();
+      await r.policies.bumpPartVersion('catalog');
       await r.audit.append(actor, 'tool.delete', id, { result: res });
       return res;
     });
-    await this.refresh();
+    await this.refresh('catalog');
     return { id, result };
   }
 
@@ -238,24 +251,51 @@ export class PolicyService extends EventEmitter<{ changed: [number, string[] | u
     return row;
   }
 
-  /** The signed bundle for one device, cached until the bundle version changes. */
-  async bundleFor(deviceId: string): Promise<SignedBundle> {
-    const cached = this.bundles.get(deviceId);
-    if (cached && cached.version === this.versionCache) return cached.signed;
-    const version = this.versionCache;
+  private sign(part: PolicyPart): SignedPart {
+    const signed = signPart(part, this.key.privateKey, this.key.publicKeyPem);
+    this.signatures[part.part]++;
+    const msg: PolicyMessage = { type: 'policy', part: part.part, signed };
+    return { version: part.version, signed, frame: Buffer.from(JSON.stringify(msg)) };
+  }
+
+  /** The catalog part in force, signed once per version. */
+  catalogPart(): SignedPart {
+    if (this.signedCatalog?.version !== this.catalogVersion) {
+      this.signedCatalog = this.sign({ part: 'catalog', version: this.catalogVersion, issuedAt: new Date().toISOString(), tools: this.catalogCache });
+    }
+    return this.signedCatalog;
+  }
+
+  /** The policies part in force, signed once per version: the same bytes go to every device. */
+  policiesPart(): SignedPart {
+    if (this.signedPolicies?.version !== this.policiesVersion) {
+      this.signedPolicies = this.sign({ part: 'policies', version: this.policiesVersion, issuedAt: new Date().toISOString(), policies: this.activeCache });
+    }
+    return this.signedPolicies;
+  }
+
+  /** One device's part (id, tags, exceptions in force), cached until that device's part version changes. */
+  async devicePart(deviceId: string): Promise<SignedPart> {
+    const device = await this.store.devices.get(deviceId);
+    if (!device) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${deviceId}`);
+    const cached = this.deviceParts.get(deviceId);
+    if (cached?.version === device.partVersion) return cached;
     const now = new Date().toISOString();
-    const [device, exceptions] = await Promise.all([this.store.devices.get(deviceId), this.store.exceptions.inForce(deviceId, now)]);
-    const bundle: PolicyBundle = {
-      version,
+    const exceptions = await this.store.exceptions.inForce(deviceId, now);
+    const part = this.sign({
+      part: 'device',
+      version: device.partVersion,
       issuedAt: now,
-      device: { id: deviceId, tags: device?.tags ?? [] },
-      policies: this.activeCache,
-      catalog: this.catalogCache,
+      device: { id: deviceId, tags: device.tags },
       exceptions: exceptions.map((e) => ({ id: e.id, toolId: e.toolId, ...(e.user ? { user: e.user } : {}), expiresAt: e.expiresAt! })),
-    };
-    const signed = signBundle(bundle, this.key.privateKey, this.key.publicKeyPem);
-    if (version === this.versionCache) this.bundles.set(deviceId, { version, signed });
-    return signed;
+    });
+    this.deviceParts.set(deviceId, part);
+    return part;
+  }
+
+  /** Forgets a disconnected device's signed part (it is rebuilt on its next hello if needed). */
+  forgetDevice(deviceId: string): void {
+    this.deviceParts.delete(deviceId);
   }
 
   /** Stage and action for a subject at an instant, under the policy versions in force then (no exceptions). */

@@ -7,7 +7,7 @@
 // conditional statements or guarded by a unique constraint, so they stay right with concurrent writers.
 import type { Tool } from '../../../shared/src/catalog/schema.js';
 import type { ComplianceState } from '../../../shared/src/policy/compliance.js';
-import type { Policy, PolicySpec } from '../../../shared/src/policy/schema.js';
+import type { PartVersions, Policy, PolicySpec } from '../../../shared/src/policy/schema.js';
 import type { DetectionEvent, Stage } from '../../../shared/src/protocol/index.js';
 
 export type Role = 'admin' | 'auditor' | 'helpdesk';
@@ -41,11 +41,15 @@ export interface DeviceRow {
   osRelease: string | null;
   arch: string | null;
   agentVersion: string | null;
-  policyVersion: number | null;
   lastSeenAt: string | null;
   lastHealth: unknown;
   revokedAt: string | null;
   tags: string[];
+  /** Version of this device's own policy part (id, tags, exceptions). */
+  partVersion: number;
+  /** Part versions the agent last confirmed it enforces (hello or policy-applied), and when. */
+  applied: PartVersions;
+  appliedAt: string | null;
 }
 
 export interface HelloFacts {
@@ -54,7 +58,22 @@ export interface HelloFacts {
   osRelease: string;
   arch: string;
   agentVersion: string;
-  policyVersion: number | null;
+}
+
+/** What the gateway learned about a device since the last flush (presence is written in batches). */
+export interface PresenceUpdate {
+  id: string;
+  lastSeenAt: string;
+  hello?: HelloFacts;
+  lastHealth?: unknown;
+  applied?: PartVersions;
+  appliedAt?: string;
+}
+
+/** A page request: at most `limit` rows after the row whose sort key is `after`. */
+export interface PageQuery<K> {
+  limit: number;
+  after?: K;
 }
 
 export interface DeviceRepo {
@@ -62,10 +81,16 @@ export interface DeviceRepo {
   /** The device a credential belongs to, revoked or not (the caller tells the two apart). */
   findByCredential(credential: string): Promise<DeviceRow | undefined>;
   get(id: string): Promise<DeviceRow | undefined>;
-  list(): Promise<DeviceRow[]>;
-  recordHello(id: string, f: HelloFacts): Promise<void>;
-  recordHeartbeat(id: string, health: unknown): Promise<void>;
-  recordPolicyVersion(id: string, version: number): Promise<void>;
+  /** Devices by hostname (then id), optionally those whose hostname contains `search` or with `tag`. */
+  list(q: PageQuery<[string, string]> & { search?: string; tag?: string }): Promise<DeviceRow[]>;
+  /** Enrolled devices not revoked. */
+  countActive(): Promise<number>;
+  /** Writes a batch of presence updates (last seen, hello facts, health, applied versions). */
+  recordPresence(updates: readonly PresenceUpdate[]): Promise<void>;
+  /** Raises this device's part version (its tags or exceptions changed) and returns it. */
+  bumpPartVersion(id: string): Promise<number>;
+  /** Ids of active devices that have not confirmed policies-part version `version` (or later). */
+  notConfirmed(policiesVersion: number): Promise<string[]>;
   setTags(id: string, tags: readonly string[]): Promise<boolean>;
   revoke(id: string): Promise<boolean>;
 }
@@ -164,9 +189,24 @@ export interface StateRowInput {
   detail: unknown;
 }
 
+export interface ComplianceRow {
+  deviceId: string;
+  hostname: string;
+  toolId: string;
+  state: ComplianceState;
+  since: string | null;
+}
+
 export interface ComplianceRepo {
   current(deviceId: string, toolId: string): Promise<{ state: ComplianceState; since: string } | undefined>;
   all(filter?: { deviceId?: string }): Promise<{ deviceId: string; toolId: string; state: ComplianceState; since: string }[]>;
+  /** A page of device × tool states (now, or as of an instant from the timeline), by device then tool. */
+  list(q: PageQuery<[string, string]> & { toolId?: string; state?: ComplianceState; deviceId?: string; asOf?: string }): Promise<ComplianceRow[]>;
+  /**
+   * Devices in a scope (not revoked; by device ids and tags, empty = all) and how many of them are in
+   * each state, a device counting once by its most pressing state over `toolIds`.
+   */
+  stateCounts(toolIds: readonly string[], scope: { devices: readonly string[]; tags: readonly string[] }): Promise<{ inScope: number; counts: Record<ComplianceState, number> }>;
   setCurrent(deviceId: string, toolId: string, state: ComplianceState, since: string): Promise<void>;
   /** Appends a state change to the timeline. */
   addStateRow(row: StateRowInput): Promise<void>;
@@ -220,6 +260,8 @@ export interface ExceptionRepo {
   insert(r: ExceptionInsert): Promise<boolean>;
   get(id: string): Promise<ExceptionRow | undefined>;
   list(filter?: { deviceId?: string; status?: ExceptionStatus }): Promise<ExceptionRow[]>;
+  /** A page of exceptions by request time (then id). */
+  page(q: PageQuery<[string, string]> & { deviceId?: string; status?: ExceptionStatus }): Promise<ExceptionRow[]>;
   decide(id: string, status: 'granted' | 'denied', by: string, note: string | null, expiresAt: string | null): Promise<void>;
   end(id: string, status: 'revoked' | 'expired', by: string, at: string): Promise<void>;
   markDecisionSent(id: string): Promise<void>;
@@ -248,17 +290,20 @@ export interface PublishedVersion {
 }
 
 export interface PolicyRepo {
-  bundleVersion(): Promise<number>;
-  /** Raises the bundle version in one statement and returns the new value. */
-  bumpBundleVersion(): Promise<number>;
+  /** Current version of the catalog or the policies part. */
+  partVersion(part: 'catalog' | 'policies'): Promise<number>;
+  /** Raises the catalog or policies part version in one statement and returns the new value. */
+  bumpPartVersion(part: 'catalog' | 'policies'): Promise<number>;
   meta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
   createDraft(row: { id: string; name: string; draft: PolicySpec; createdBy: string }): Promise<void>;
   updateDraft(id: string, draft: PolicySpec): Promise<void>;
   get(id: string): Promise<PolicyRow | undefined>;
   list(): Promise<PolicyRow[]>;
-  /** Freezes a version (the caller bumps the bundle version in the same transaction). */
-  insertVersion(policy: Policy, by: string): Promise<void>;
+  /** Freezes a version, with the policies-part version that carries it to agents. */
+  insertVersion(policy: Policy, by: string, policiesPart: number): Promise<void>;
+  /** The policies-part version that first carried a policy version (its rollout), if recorded. */
+  rolloutPart(id: string, version: number): Promise<number | undefined>;
   markRetired(id: string, atIso: string): Promise<void>;
   versions(id: string): Promise<Policy[]>;
   /** Every published version of every policy with the policy's retirement, for "policies in force at t". */

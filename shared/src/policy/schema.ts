@@ -135,19 +135,49 @@ export const BundleException = z.strictObject({
 });
 export type BundleException = z.infer<typeof BundleException>;
 
-export const PolicyBundle = z.strictObject({
-  /** Raised by one on every change of policies, catalog, tags or exceptions. */
-  version: z.number().int().positive(),
+/**
+ * What an agent receives travels as three signed parts, each with its own version, so a change
+ * re-signs and re-sends only what changed: the catalog (the same for every device, sent when it
+ * changes), the policies in force (the same for every device: identical bytes signed once per
+ * version and sent to all), and the device part (its id, tags and exceptions: small, signed per
+ * device and only when one of those changes). Scope is evaluated on the agent from the device part.
+ */
+const PartVersion = z.number().int().positive();
+export const CatalogPart = z.strictObject({ part: z.literal('catalog'), version: PartVersion, issuedAt: Timestamp, tools: z.array(Tool) });
+export type CatalogPart = z.infer<typeof CatalogPart>;
+export const PoliciesPart = z.strictObject({ part: z.literal('policies'), version: PartVersion, issuedAt: Timestamp, policies: z.array(Policy) });
+export type PoliciesPart = z.infer<typeof PoliciesPart>;
+export const DevicePart = z.strictObject({
+  part: z.literal('device'),
+  version: PartVersion,
   issuedAt: Timestamp,
-  /** The device this bundle was made for, and its tags (policy scope is evaluated on the agent). */
+  /** The device this part was made for, and its tags (policy scope is evaluated on the agent). */
   device: z.strictObject({ id: z.string().min(1).max(64), tags: z.array(z.string().max(64)).max(100) }),
-  policies: z.array(Policy),
-  catalog: z.array(Tool),
   exceptions: z.array(BundleException),
 });
-export type PolicyBundle = z.infer<typeof PolicyBundle>;
+export type DevicePart = z.infer<typeof DevicePart>;
+export const PolicyPart = z.discriminatedUnion('part', [CatalogPart, PoliciesPart, DevicePart]);
+export type PolicyPart = z.infer<typeof PolicyPart>;
+export const PART_NAMES = ['catalog', 'policies', 'device'] as const;
+export type PartName = (typeof PART_NAMES)[number];
 
-/** What travels and is stored: the bundle as exact JSON text, and the server's Ed25519 signature over those bytes. */
+/** The versions of the three parts a peer holds (`null`: none yet). */
+export const PartVersions = z.strictObject({ catalog: PartVersion.nullable(), policies: PartVersion.nullable(), device: PartVersion.nullable() });
+export type PartVersions = z.infer<typeof PartVersions>;
+
+/** What the agent enforces: the three verified parts put together (built on the agent, never sent). */
+export interface PolicyBundle {
+  /** The policies part's version. */
+  version: number;
+  issuedAt: string;
+  device: DevicePart['device'];
+  policies: Policy[];
+  catalog: Tool[];
+  exceptions: BundleException[];
+  parts: PartVersions;
+}
+
+/** What travels and is stored: one part as exact JSON text, and the server's Ed25519 signature over those bytes. */
 export const SignedBundle = z.strictObject({
   bundleJson: z.string().min(2).max(4 * 1024 * 1024),
   /** base64 Ed25519 signature of bundleJson (UTF-8). */

@@ -1,22 +1,23 @@
-// Ed25519 signatures over policy bundles. The server signs the exact JSON text of each bundle;
-// the agent verifies it with the public key it pinned at enrollment, then parses. Verifying the
-// bytes (not a re-serialised object) means no canonical-JSON rules are needed.
+// Ed25519 signatures over the exact JSON text of each policy part. The server signs; the agent
+// verifies against the key it pinned at enrollment before it parses anything, and refuses a part
+// signed by another key, altered, or not matching its schema.
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { PolicyBundle, type SignedBundle } from './schema.js';
+import { PolicyPart, type SignedBundle } from './schema.js';
 
 export function keyIdOf(publicKeyPem: string): string {
   return createHash('sha256').update(publicKeyPem.trim()).digest('hex').slice(0, 16);
 }
 
-export function signBundle(bundle: PolicyBundle, privateKey: KeyObject, publicKeyPem: string): SignedBundle {
-  const bundleJson = JSON.stringify(bundle);
+/** Signs one part: the exact JSON text that travels, and its signature. */
+export function signPart(part: PolicyPart, privateKey: KeyObject, publicKeyPem: string): SignedBundle {
+  const bundleJson = JSON.stringify(part);
   return { bundleJson, signature: sign(null, Buffer.from(bundleJson, 'utf8'), privateKey).toString('base64'), keyId: keyIdOf(publicKeyPem) };
 }
 
-export type VerifyResult = { ok: true; bundle: PolicyBundle } | { ok: false; reason: string };
+export type VerifyResult = { ok: true; part: PolicyPart } | { ok: false; reason: string };
 
 /** Checks key id, signature and schema; never throws. */
-export function verifyBundle(signed: SignedBundle, publicKeyPem: string): VerifyResult {
+export function verifyPart(signed: SignedBundle, publicKeyPem: string): VerifyResult {
   if (signed.keyId !== keyIdOf(publicKeyPem)) return { ok: false, reason: `signed by an unknown key (${signed.keyId})` };
   let good = false;
   try {
@@ -24,14 +25,14 @@ export function verifyBundle(signed: SignedBundle, publicKeyPem: string): Verify
   } catch (err) {
     return { ok: false, reason: `signature could not be checked: ${(err as Error).message}` };
   }
-  if (!good) return { ok: false, reason: 'signature does not match the bundle (altered or forged)' };
+  if (!good) return { ok: false, reason: 'signature does not match the part (altered or forged)' };
   let parsed: unknown;
   try {
     parsed = JSON.parse(signed.bundleJson);
   } catch (err) {
-    return { ok: false, reason: `bundle is not JSON: ${(err as Error).message}` };
+    return { ok: false, reason: `part is not JSON: ${(err as Error).message}` };
   }
-  const r = PolicyBundle.safeParse(parsed);
-  if (!r.success) return { ok: false, reason: `bundle does not match its schema: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}` };
-  return { ok: true, bundle: r.data };
+  const r = PolicyPart.safeParse(parsed);
+  if (!r.success) return { ok: false, reason: `part does not match its schema: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}` };
+  return { ok: true, part: r.data };
 }

@@ -9,16 +9,17 @@ import { ExceptionDecision } from './messages/exception-decision.js';
 import { Heartbeat } from './messages/heartbeat.js';
 import { Hello } from './messages/hello.js';
 import { PolicyMessage } from './messages/policy.js';
+import { PolicyApplied } from './messages/policy-applied.js';
 import { Report } from './messages/report.js';
 import { Welcome } from './messages/welcome.js';
 
 export { PROTOCOL_VERSION } from './version.js';
 export * from './common.js';
-export { Ack, ErrorMessage, ExceptionDecision, Heartbeat, Hello, PolicyMessage, Report, Welcome };
+export { Ack, ErrorMessage, ExceptionDecision, Heartbeat, Hello, PolicyApplied, PolicyMessage, Report, Welcome };
 export { AcknowledgementEvent, DetectionEvent, EnforcementEvent, ExceptionRequestEvent, NoticeEvent, ReportEvent } from './messages/report.js';
 
 /** Messages an agent sends, by type. */
-export const AGENT_MESSAGES = { hello: Hello, report: Report, heartbeat: Heartbeat } as const;
+export const AGENT_MESSAGES = { hello: Hello, report: Report, heartbeat: Heartbeat, 'policy-applied': PolicyApplied } as const;
 /** Messages a server sends, by type. */
 export const SERVER_MESSAGES = {
   welcome: Welcome,

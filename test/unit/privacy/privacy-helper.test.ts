@@ -8,7 +8,7 @@ import { AGENT_MESSAGES } from '../../../shared/src/protocol/index.js';
 import { documentedFields, fieldPaths, undocumentedFields } from '../../helpers/privacy.js';
 
 // Verbatim from docs/protocol.md's full example (what `sent.jsonl` holds), plus one event of each newer kind.
-const hello = { type: 'hello', protocolVersion: 1, agentVersion: '0.1.0', device: { hostname: 'vm', platform: 'linux', osRelease: 'Debian GNU/Linux 12', arch: 'x64' }, policyVersion: null, sentAt: '2026-11-21T05:32:06.642Z' };
+const hello = { type: 'hello', protocolVersion: 2, agentVersion: '0.1.0', device: { hostname: 'vm', platform: 'linux', osRelease: 'Debian GNU/Linux 12', arch: 'x64' }, held: { catalog: null, policies: null, device: null }, sentAt: '2026-11-21T05:32:06.642Z' };
 const report = {
   type: 'report',
   batchId: '9809405c-cbbf-47e9-84a3-4b743e24fd66',

@@ -1,6 +1,7 @@
 // The REST admin API on a real server (port 0, temporary database): authentication and roles,
 // enrollment tokens (expiry, revocation, use count), validation errors that name every field,
 // malformed and oversized bodies, policy creation, OpenAPI. Bad requests change nothing.
+import { PROTOCOL_VERSION } from '../../../shared/src/protocol/version.js';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { api, startTestServer, type TestServer } from '../../helpers/server.js';
 import { cleanupTempDirs } from '../../helpers/tmp.js';
@@ -38,7 +39,7 @@ describe('authentication and roles', () => {
     expect((await api(server.url, dev.credential, 'GET', '/devices')).status).toBe(401);
   });
   test('health needs no token', async () => {
-    expect((await api(server.url, undefined, 'GET', '/health')).body).toMatchObject({ ok: true, protocolVersion: 1 });
+    expect((await api(server.url, undefined, 'GET', '/health')).body).toMatchObject({ ok: true, protocolVersion: PROTOCOL_VERSION });
   });
 });
 
@@ -74,17 +75,17 @@ describe('enrollment', () => {
 });
 
 describe('policies', () => {
-  test('a draft changes nothing for agents; publishing freezes version 1 with resolved instants and moves the bundle version', async () => {
-    const v0 = (await server.api('GET', '/policies')).body.bundleVersion;
+  test('a draft changes nothing for agents; publishing freezes version 1 with resolved instants and moves the policies part version', async () => {
+    const v0 = (await server.api('GET', '/policies')).body.policiesVersion;
     const r = await server.api('POST', '/policies', SPEC);
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ status: 'draft', latestVersion: null, published: null, draft: { name: SPEC.name } });
-    expect((await server.api('GET', '/policies')).body.bundleVersion).toBe(v0);
+    expect((await server.api('GET', '/policies')).body.policiesVersion).toBe(v0);
     const pub = await server.api('POST', `/policies/${r.body.id}/publish`);
     expect(pub.status).toBe(200);
     expect(pub.body).toMatchObject({ id: r.body.id, version: 1, instants: { enforce: '2026-07-09T16:00:00.000Z' } });
     const list = (await server.api('GET', '/policies')).body;
-    expect(list.bundleVersion).toBe(v0 + 1);
+    expect(list.policiesVersion).toBe(v0 + 1);
     expect(list.items.find((p: any) => p.id === r.body.id)).toMatchObject({ status: 'published', latestVersion: 1 });
     const shown = (await server.api('GET', `/policies/${r.body.id}`)).body;
     expect(shown.versions.map((v: any) => v.version)).toEqual([1]);

@@ -179,12 +179,12 @@ describe('the async boundary', () => {
     await b.close();
   });
 
-  test('bundle versions handed out by concurrent writers are all different', async () => {
+  test('part versions handed out by concurrent writers are all different', async () => {
     const dir = tempDir();
     const a = SqliteStore.open(dir);
     const b = SqliteStore.open(dir);
-    const start = await a.policies.bundleVersion();
-    const got = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).policies.bumpBundleVersion()));
+    const start = await a.policies.partVersion('policies');
+    const got = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).policies.bumpPartVersion('policies')));
     expect(new Set(got).size).toBe(20);
     expect(Math.max(...got)).toBe(start + 20);
     await a.close();

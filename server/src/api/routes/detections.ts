@@ -13,6 +13,8 @@ const Query = z.strictObject({
   stage: Stage.optional(),
   state: z.enum(['present', 'absent']).optional(),
   limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).default(100),
+  /** The `next` of the previous page (an event id); `after` is the older name for it. */
+  cursor: z.string().max(64).optional(),
   after: z.string().max(64).optional(),
   current: z.enum(['true', 'false']).optional(),
 });
@@ -21,13 +23,13 @@ export function detectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const readers = requireRole(ctx.store.tokens, READERS);
   app.get('/detections', { preHandler: readers }, async (req) => {
     const q = parseInput(Query, req.query);
-    const items = await ctx.store.detections.list({ ...q, currentOnly: q.current === 'true' });
+    const items = await ctx.store.detections.list({ ...q, after: q.cursor ?? q.after, currentOnly: q.current === 'true' });
     return { items, next: items.length === q.limit ? items[items.length - 1].eventId : null };
   });
   app.get('/violations', { preHandler: readers }, async (req) => {
     const q = parseInput(Query.omit({ stage: true, state: true, current: true }), req.query);
     // Current violations: findings whose latest event says present and enforced; installs and runs only.
-    const items = await ctx.store.detections.list({ ...q, stage: 'enforce', state: 'present', currentOnly: true, installsAndRunsOnly: true });
+    const items = await ctx.store.detections.list({ ...q, after: q.cursor ?? q.after, stage: 'enforce', state: 'present', currentOnly: true, installsAndRunsOnly: true });
     return { items, next: items.length === q.limit ? items[items.length - 1].eventId : null };
   });
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ENROLLMENT_TOKEN_DEFAULT_MAX_USES, ENROLLMENT_TOKEN_DEFAULT_TTL_HOURS } from '../../constants.js';
 import { ADMINS, requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { pageInMemory, PageParams } from '../paging.js';
 import { parseInput } from '../validate.js';
 
 const CreateBody = z.strictObject({
@@ -20,7 +21,10 @@ export function enrollmentTokenRoutes(app: FastifyInstance, ctx: ApiContext): vo
     reply.code(201);
     return created;
   });
-  app.get('/enrollment-tokens', { preHandler: admin }, async () => ({ items: await ctx.store.tokens.listEnrollmentTokens() }));
+  app.get('/enrollment-tokens', { preHandler: admin }, async (req) => {
+    const q = parseInput(z.strictObject(PageParams), req.query);
+    return pageInMemory(await ctx.store.tokens.listEnrollmentTokens(), q, (t) => `${t.createdAt}|${t.id}`);
+  });
   app.delete<{ Params: { id: string } }>('/enrollment-tokens/:id', { preHandler: admin }, async (req, reply) => {
     await ctx.devices.revokeEnrollmentToken(req.params.id, req.caller!.actor);
     reply.code(204);

@@ -6,6 +6,7 @@ import { MAX_TEXT_CHARS } from '../../../../shared/src/constants.js';
 import { Timestamp, ToolId } from '../../../../shared/src/protocol/common.js';
 import { requireRole } from '../auth.js';
 import type { ApiContext } from '../context.js';
+import { decodeCursor, page, PageParams } from '../paging.js';
 import { parseInput } from '../validate.js';
 
 const Grant = z.strictObject({
@@ -18,6 +19,7 @@ const Grant = z.strictObject({
 const Approve = z.strictObject({ expiresAt: Timestamp, note: z.string().max(MAX_TEXT_CHARS).optional() });
 const Deny = z.strictObject({ note: z.string().max(MAX_TEXT_CHARS).optional() });
 const Query = z.strictObject({
+  ...PageParams,
   deviceId: z.string().max(64).optional(),
   status: z.enum(['requested', 'granted', 'denied', 'revoked', 'expired']).optional(),
 });
@@ -25,7 +27,11 @@ const Query = z.strictObject({
 export function exceptionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const readers = requireRole(ctx.store.tokens, ['admin', 'auditor', 'helpdesk']);
   const deciders = requireRole(ctx.store.tokens, ['admin', 'helpdesk']);
-  app.get('/exceptions', { preHandler: readers }, async (req) => ({ items: await ctx.store.exceptions.list(parseInput(Query, req.query)) }));
+  app.get('/exceptions', { preHandler: readers }, async (req) => {
+    const q = parseInput(Query, req.query);
+    const rows = await ctx.store.exceptions.page({ limit: q.limit, after: decodeCursor<[string, string]>(q.cursor, 2), deviceId: q.deviceId, status: q.status });
+    return page(rows, q.limit, (e) => [e.requestedAt, e.id]);
+  });
   app.post('/exceptions', { preHandler: deciders }, async (req, reply) => {
     const body = parseInput(Grant, req.body);
     reply.code(201);

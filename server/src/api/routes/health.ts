@@ -7,7 +7,8 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/health', async () => ({
     ok: true,
     protocolVersion: PROTOCOL_VERSION,
-    policyVersion: ctx.policies.version(),
+    versions: ctx.policies.versions(),
     connectedAgents: ctx.gateway.registry.size,
+    detail: ctx.gateway.detail(),
   }));
 }

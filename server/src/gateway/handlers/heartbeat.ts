@@ -1,7 +1,7 @@
-// heartbeat: records the agent's health and last-seen time.
+// heartbeat: records the agent's health and last-seen time (in memory, written in batches).
 import type { Heartbeat } from '../../../../shared/src/protocol/index.js';
 import type { Handler } from './index.js';
 
 export const handleHeartbeat: Handler<Heartbeat> = async (ctx, conn, msg) => {
-  await ctx.store.devices.recordHeartbeat(conn.deviceId, msg.health);
+  ctx.presence.heartbeat(conn.deviceId, msg.health);
 };

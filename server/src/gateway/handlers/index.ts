@@ -8,9 +8,13 @@ import type { IngestPipeline } from '../../ingest/pipeline.js';
 import type { PolicyService } from '../../policy/service.js';
 import type { Store } from '../../store/index.js';
 import type { AgentConnection } from '../connection.js';
+import type { ConnectionCaps } from '../connection-caps.js';
+import type { FanOut } from '../fanout.js';
+import type { Presence } from '../presence.js';
 import type { ConnectionRegistry } from '../registry.js';
 import { handleHeartbeat } from './heartbeat.js';
 import { handleHello } from './hello.js';
+import { handlePolicyApplied } from './policy-applied.js';
 import { handleReport } from './report.js';
 
 export interface GatewayContext {
@@ -20,6 +24,9 @@ export interface GatewayContext {
   exceptions: ExceptionService;
   ingest: IngestPipeline;
   registry: ConnectionRegistry;
+  presence: Presence;
+  fanout: FanOut;
+  caps: ConnectionCaps;
 }
 
 export type Handler<M> = (ctx: GatewayContext, conn: AgentConnection, msg: M) => Promise<void>;
@@ -30,4 +37,5 @@ export const HANDLERS: HandlerMap = {
   hello: handleHello,
   report: handleReport,
   heartbeat: handleHeartbeat,
+  'policy-applied': handlePolicyApplied,
 };

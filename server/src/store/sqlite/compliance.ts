@@ -3,7 +3,11 @@
 // exception requested / granted / expired, enforcement step), is a row in `timeline`. A state
 // change re-derived after a late event supersedes the rows it replaces instead of deleting them.
 import type { ComplianceState } from '../../../../shared/src/policy/compliance.js';
-import type { ComplianceRepo, StateRowInput, TimelineRow } from '../types.js';
+import type { ComplianceRepo, ComplianceRow, PageQuery, StateRowInput, TimelineRow } from '../types.js';
+
+/** How pressing a state is, for "a device counts once, by its most pressing state over a ban's tools". */
+const RANK_SQL = `CASE c.state WHEN 'violating' THEN 5 WHEN 'noticed' THEN 4 WHEN 'acknowledged' THEN 3 WHEN 'exempt' THEN 2 WHEN 'remediated' THEN 1 ELSE 0 END`;
+const BY_RANK: ComplianceState[] = ['clear', 'remediated', 'exempt', 'acknowledged', 'noticed', 'violating'];
 import type { SqliteConnection } from './connection.js';
 
 const COLUMNS = `seq, device_id AS deviceId, tool_id AS toolId, at, kind, from_state AS fromState, to_state AS toState, cause,
@@ -19,6 +23,50 @@ export class SqliteCompliance implements ComplianceRepo {
   async all(filter: { deviceId?: string } = {}): Promise<{ deviceId: string; toolId: string; state: ComplianceState; since: string }[]> {
     const sql = `SELECT device_id AS deviceId, tool_id AS toolId, state, since FROM compliance ${filter.deviceId ? 'WHERE device_id = ?' : ''} ORDER BY device_id, tool_id`;
     return this.c.prep(sql).all(...(filter.deviceId ? [filter.deviceId] : [])) as { deviceId: string; toolId: string; state: ComplianceState; since: string }[];
+  }
+
+  async list(q: PageQuery<[string, string]> & { toolId?: string; state?: ComplianceState; deviceId?: string; asOf?: string }): Promise<ComplianceRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const stateExpr = q.asOf
+      ? `(SELECT t.to_state FROM timeline t WHERE t.device_id = c.device_id AND t.tool_id = c.tool_id AND t.kind = 'state' AND t.at <= ? AND t.superseded_at IS NULL
+          ORDER BY t.at DESC, t.seq DESC LIMIT 1)`
+      : 'c.state';
+    const sinceExpr = q.asOf
+      ? `(SELECT t.at FROM timeline t WHERE t.device_id = c.device_id AND t.tool_id = c.tool_id AND t.kind = 'state' AND t.at <= ? AND t.superseded_at IS NULL
+          ORDER BY t.at DESC, t.seq DESC LIMIT 1)`
+      : 'c.since';
+    const head: unknown[] = q.asOf ? [q.asOf, q.asOf] : [];
+    if (q.toolId) (where.push('c.tool_id = ?'), args.push(q.toolId));
+    if (q.deviceId) (where.push('c.device_id = ?'), args.push(q.deviceId));
+    if (q.after) (where.push('(c.device_id, c.tool_id) > (?, ?)'), args.push(...q.after));
+    const inner = `SELECT c.device_id AS deviceId, d.hostname, c.tool_id AS toolId, ${stateExpr} AS state, ${sinceExpr} AS since
+      FROM compliance c JOIN devices d ON d.id = c.device_id ${where.length ? 'WHERE ' + where.join(' AND ') : ''}`;
+    const rows = this.c
+      .prep(`SELECT * FROM (${inner}) ${q.state ? "WHERE coalesce(state, 'clear') = ?" : ''} ORDER BY deviceId, toolId LIMIT ?`)
+      .all(...head, ...args, ...(q.state ? [q.state] : []), q.limit) as ComplianceRow[];
+    return rows.map((r) => ({ ...r, state: r.state ?? 'clear' }));
+  }
+
+  async stateCounts(toolIds: readonly string[], scope: { devices: readonly string[]; tags: readonly string[] }): Promise<{ inScope: number; counts: Record<ComplianceState, number> }> {
+    const scoped = `SELECT d.id FROM devices d WHERE d.revoked_at IS NULL
+      AND (? = 0 OR d.id IN (SELECT value FROM json_each(?)))
+      AND (? = 0 OR EXISTS (SELECT 1 FROM json_each(d.tags) t WHERE t.value IN (SELECT value FROM json_each(?))))`;
+    const scopeArgs = [scope.devices.length, JSON.stringify(scope.devices), scope.tags.length, JSON.stringify(scope.tags)];
+    const inScope = this.c.prep(`SELECT count(*) FROM (${scoped})`).pluck().get(...scopeArgs) as number;
+    const ranks = this.c
+      .prep(
+        `SELECT rank, count(*) AS n FROM (
+           SELECT c.device_id, max(${RANK_SQL}) AS rank FROM compliance c
+           WHERE c.tool_id IN (SELECT value FROM json_each(?)) AND c.device_id IN (${scoped})
+           GROUP BY c.device_id)
+         GROUP BY rank`,
+      )
+      .all(JSON.stringify(toolIds), ...scopeArgs) as { rank: number; n: number }[];
+    const counts = Object.fromEntries(BY_RANK.map((s) => [s, 0])) as Record<ComplianceState, number>;
+    for (const r of ranks) if (r.rank > 0) counts[BY_RANK[r.rank]] += r.n;
+    counts.clear = inScope - BY_RANK.slice(1).reduce((n, s) => n + counts[s], 0);
+    return { inScope, counts };
   }
 
   async setCurrent(deviceId: string, toolId: string, state: ComplianceState, since: string): Promise<void> {

@@ -1,16 +1,30 @@
 // Enrolled devices in SQLite: identity, hashed credential, last facts from hello and last health.
 import { hashSecret } from '../../secrets.js';
-import type { DeviceRepo, DeviceRow, HelloFacts } from '../types.js';
+import type { DeviceRepo, DeviceRow, PageQuery, PresenceUpdate } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 const COLUMNS = `id, hostname, enrolled_at AS enrolledAt, platform, os_release AS osRelease, arch,
-  agent_version AS agentVersion, policy_version AS policyVersion, last_seen_at AS lastSeenAt,
-  last_health AS lastHealth, revoked_at AS revokedAt, tags`;
+  agent_version AS agentVersion, last_seen_at AS lastSeenAt, last_health AS lastHealth, revoked_at AS revokedAt, tags,
+  part_version AS partVersion, applied_catalog AS appliedCatalog, applied_policies AS appliedPolicies, applied_device AS appliedDevice,
+  applied_at AS appliedAt`;
 
-type Raw = Omit<DeviceRow, 'lastHealth' | 'tags'> & { lastHealth: string | null; tags: string };
+type Raw = Omit<DeviceRow, 'lastHealth' | 'tags' | 'applied'> & {
+  lastHealth: string | null;
+  tags: string;
+  appliedCatalog: number | null;
+  appliedPolicies: number | null;
+  appliedDevice: number | null;
+};
 
 function decode(row: Raw | undefined): DeviceRow | undefined {
-  return row && { ...row, lastHealth: row.lastHealth ? JSON.parse(row.lastHealth) : null, tags: JSON.parse(row.tags) as string[] };
+  if (!row) return undefined;
+  const { appliedCatalog, appliedPolicies, appliedDevice, ...rest } = row;
+  return {
+    ...rest,
+    lastHealth: row.lastHealth ? JSON.parse(row.lastHealth) : null,
+    tags: JSON.parse(row.tags) as string[],
+    applied: { catalog: appliedCatalog, policies: appliedPolicies, device: appliedDevice },
+  };
 }
 
 export class SqliteDevices implements DeviceRepo {
@@ -30,22 +44,40 @@ export class SqliteDevices implements DeviceRepo {
     return decode(this.c.prep(`SELECT ${COLUMNS} FROM devices WHERE id = ?`).get(id) as Raw | undefined);
   }
 
-  async list(): Promise<DeviceRow[]> {
-    return (this.c.prep(`SELECT ${COLUMNS} FROM devices ORDER BY hostname, id`).all() as Raw[]).map((r) => decode(r)!);
+  async list(q: PageQuery<[string, string]> & { search?: string; tag?: string }): Promise<DeviceRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.after) (where.push('(hostname, id) > (?, ?)'), args.push(...q.after));
+    if (q.search) (where.push("instr(lower(hostname), lower(?)) > 0"), args.push(q.search));
+    if (q.tag) (where.push('EXISTS (SELECT 1 FROM json_each(devices.tags) t WHERE t.value = ?)'), args.push(q.tag));
+    return (
+      this.c.prep(`SELECT ${COLUMNS} FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY hostname, id LIMIT ?`).all(...args, q.limit) as Raw[]
+    ).map((r) => decode(r)!);
   }
 
-  async recordHello(id: string, f: HelloFacts): Promise<void> {
-    this.c
-      .prep('UPDATE devices SET hostname = ?, platform = ?, os_release = ?, arch = ?, agent_version = ?, policy_version = ?, last_seen_at = ? WHERE id = ?')
-      .run(f.hostname, f.platform, f.osRelease, f.arch, f.agentVersion, f.policyVersion, new Date().toISOString(), id);
+  async countActive(): Promise<number> {
+    return this.c.prep('SELECT count(*) FROM devices WHERE revoked_at IS NULL').pluck().get() as number;
   }
 
-  async recordHeartbeat(id: string, health: unknown): Promise<void> {
-    this.c.prep('UPDATE devices SET last_seen_at = ?, last_health = ? WHERE id = ?').run(new Date().toISOString(), JSON.stringify(health), id);
+  async recordPresence(updates: readonly PresenceUpdate[]): Promise<void> {
+    const seen = this.c.prep('UPDATE devices SET last_seen_at = ? WHERE id = ?');
+    const hello = this.c.prep('UPDATE devices SET hostname = ?, platform = ?, os_release = ?, arch = ?, agent_version = ? WHERE id = ?');
+    const health = this.c.prep('UPDATE devices SET last_health = ? WHERE id = ?');
+    const applied = this.c.prep('UPDATE devices SET applied_catalog = ?, applied_policies = ?, applied_device = ?, applied_at = ? WHERE id = ?');
+    for (const u of updates) {
+      seen.run(u.lastSeenAt, u.id);
+      if (u.hello) hello.run(u.hello.hostname, u.hello.platform, u.hello.osRelease, u.hello.arch, u.hello.agentVersion, u.id);
+      if (u.lastHealth !== undefined) health.run(JSON.stringify(u.lastHealth), u.id);
+      if (u.applied) applied.run(u.applied.catalog, u.applied.policies, u.applied.device, u.appliedAt ?? u.lastSeenAt, u.id);
+    }
   }
 
-  async recordPolicyVersion(id: string, version: number): Promise<void> {
-    this.c.prep('UPDATE devices SET policy_version = ? WHERE id = ?').run(version, id);
+  async bumpPartVersion(id: string): Promise<number> {
+    return this.c.prep('UPDATE devices SET part_version = part_version + 1 WHERE id = ? RETURNING part_version').pluck().get(id) as number;
+  }
+
+  async notConfirmed(policiesVersion: number): Promise<string[]> {
+    return this.c.prep('SELECT id FROM devices WHERE revoked_at IS NULL AND (applied_policies IS NULL OR applied_policies < ?)').pluck().all(policiesVersion) as string[];
   }
 
   async setTags(id: string, tags: readonly string[]): Promise<boolean> {

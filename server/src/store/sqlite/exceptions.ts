@@ -1,7 +1,7 @@
 // Exceptions in SQLite: requested by an employee (through the agent) or granted directly by an
 // admin or helpdesk; approved, denied, revoked; in force until expires_at. Scope: one device,
 // optionally narrowed to one OS user.
-import type { ExceptionInsert, ExceptionRepo, ExceptionRow, ExceptionStatus } from '../types.js';
+import type { ExceptionInsert, ExceptionRepo, ExceptionRow, ExceptionStatus, PageQuery } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 const COLUMNS = `id, tool_id AS toolId, device_id AS deviceId, os_user AS user, reason, status, requested_by AS requestedBy,
@@ -33,6 +33,15 @@ export class SqliteExceptions implements ExceptionRepo {
     if (filter.deviceId) (where.push('device_id = ?'), args.push(filter.deviceId));
     if (filter.status) (where.push('status = ?'), args.push(filter.status));
     return this.c.prep(`SELECT ${COLUMNS} FROM exceptions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY requested_at, id`).all(...args) as ExceptionRow[];
+  }
+
+  async page(q: PageQuery<[string, string]> & { deviceId?: string; status?: ExceptionStatus }): Promise<ExceptionRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.deviceId) (where.push('device_id = ?'), args.push(q.deviceId));
+    if (q.status) (where.push('status = ?'), args.push(q.status));
+    if (q.after) (where.push('(requested_at, id) > (?, ?)'), args.push(...q.after));
+    return this.c.prep(`SELECT ${COLUMNS} FROM exceptions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY requested_at, id LIMIT ?`).all(...args, q.limit) as ExceptionRow[];
   }
 
   async decide(id: string, status: 'granted' | 'denied', by: string, note: string | null, expiresAt: string | null): Promise<void> {

@@ -1,6 +1,6 @@
-// Policies (drafts and frozen versions), the tool catalog, the bundle version and small server
-// metadata in SQLite. The bundle version is one integer raised in a single statement, so two
-// writers can never hand out the same number.
+// Policies (drafts and frozen versions), the tool catalog, the catalog and policies part versions
+// and small server metadata in SQLite. A part version is one integer raised in a single statement,
+// so two writers can never hand out the same number.
 import type { Tool } from '../../../../shared/src/catalog/schema.js';
 import type { Policy, PolicySpec } from '../../../../shared/src/policy/schema.js';
 import type { PolicyRepo, PolicyRow } from '../types.js';
@@ -16,12 +16,12 @@ function decodePolicy(r: RawPolicyRow): PolicyRow {
 export class SqlitePolicies implements PolicyRepo {
   constructor(private readonly c: SqliteConnection) {}
 
-  async bundleVersion(): Promise<number> {
-    return Number(this.c.prep("SELECT value FROM meta WHERE key = 'bundle_version'").pluck().get());
+  async partVersion(part: 'catalog' | 'policies'): Promise<number> {
+    return Number(this.c.prep('SELECT value FROM meta WHERE key = ?').pluck().get(`${part}_version`));
   }
 
-  async bumpBundleVersion(): Promise<number> {
-    return Number(this.c.prep("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'bundle_version' RETURNING value").pluck().get());
+  async bumpPartVersion(part: 'catalog' | 'policies'): Promise<number> {
+    return Number(this.c.prep('UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ? RETURNING value').pluck().get(`${part}_version`));
   }
 
   async meta(key: string): Promise<string | undefined> {
@@ -52,11 +52,15 @@ export class SqlitePolicies implements PolicyRepo {
     return (this.c.prep(`SELECT ${POLICY_COLUMNS} FROM policies ORDER BY created_at, id`).all() as RawPolicyRow[]).map(decodePolicy);
   }
 
-  async insertVersion(policy: Policy, by: string): Promise<void> {
+  async insertVersion(policy: Policy, by: string, policiesPart: number): Promise<void> {
     this.c
-      .prep('INSERT INTO policy_versions(policy_id, version, body, published_at, published_by) VALUES (?, ?, ?, ?, ?)')
-      .run(policy.id, policy.version, JSON.stringify(policy), policy.publishedAt, by);
+      .prep('INSERT INTO policy_versions(policy_id, version, body, published_at, published_by, policies_part) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(policy.id, policy.version, JSON.stringify(policy), policy.publishedAt, by, policiesPart);
     this.c.prep("UPDATE policies SET status = 'published', latest_version = ?, updated_at = ? WHERE id = ?").run(policy.version, policy.publishedAt, policy.id);
+  }
+
+  async rolloutPart(id: string, version: number): Promise<number | undefined> {
+    return (this.c.prep('SELECT policies_part FROM policy_versions WHERE policy_id = ? AND version = ?').pluck().get(id, version) as number | null) ?? undefined;
   }
 
   async markRetired(id: string, atIso: string): Promise<void> {

@@ -1,6 +1,7 @@
 // hello (agent → server): the first message on every connection. Says which protocol the agent
 // speaks, the device facts policy needs, and which policy bundle it already holds.
 import { z } from 'zod';
+import { PartVersions } from '../../policy/schema.js';
 import { ShortText, Timestamp } from '../common.js';
 
 export const Hello = z.strictObject({
@@ -13,8 +14,8 @@ export const Hello = z.strictObject({
     osRelease: ShortText,
     arch: ShortText,
   }),
-  /** Version of the policy bundle the agent has cached, or null if none. */
-  policyVersion: z.number().int().nonnegative().nullable(),
+  /** Versions of the policy parts the agent holds (verified, on disk); null for a part it has none of. */
+  held: PartVersions,
   /** Agent's clock at send time; the server answers with its own so the agent can measure its offset. */
   sentAt: Timestamp,
 });

@@ -1,10 +1,11 @@
 // Ordered list of SQLite migrations. Append new ones at the end; never reorder or edit landed ones.
 import * as initial from './20261121T0600-initial.js';
 import * as serverCore from './20261130T0300-server-core.js';
+import * as rollouts from './20261130T0500-rollouts.js';
 
 export interface Migration {
   id: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, serverCore];
+export const MIGRATIONS: readonly Migration[] = [initial, serverCore, rollouts];
