@@ -60,7 +60,13 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     compliance = new ComplianceService(store, policies, log);
     exceptions = new ExceptionService(store, policies, compliance);
     ingest = new IngestPipeline(store, policies, compliance, exceptions, log);
-    gateway = new AgentGateway({ store, policies, compliance, exceptions, ingest }, log, opts.pingIntervalMs);
+    gateway = new AgentGateway({ store, policies, compliance, exceptions, ingest }, log, opts.pingIntervalMs, {
+      pendingTotal: config.maxPendingConnections,
+      pendingPerSource: config.maxPendingPerSource,
+      unhelloedTotal: config.maxUnhelloedConnections,
+      unhelloedPerSource: config.maxUnhelloedPerSource,
+      pendingTimeoutMs: config.pendingTimeoutMs,
+    });
     scheduler = new BoundaryScheduler(store, policies, compliance, exceptions, log);
     await scheduler.start();
     const devices = new DeviceService(store, policies, compliance);

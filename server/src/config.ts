@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { EdictError } from '../../shared/src/errors.js';
-import { DEFAULT_PORT } from './constants.js';
+import { DEFAULT_PORT, PENDING_PER_SOURCE, PENDING_TIMEOUT_MS, PENDING_TOTAL, UNHELLOED_PER_SOURCE, UNHELLOED_TOTAL } from './constants.js';
 
 export const ServerConfigSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
@@ -14,6 +14,15 @@ export const ServerConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** URL agents and admins use to reach this server, if it differs from http://host:port. */
   publicUrl: z.url().optional(),
+  /** Connections without a complete request (or finished agent upgrade): at most this many… */
+  maxPendingConnections: z.coerce.number().int().min(1).default(PENDING_TOTAL),
+  /** …and this many from one source address. */
+  maxPendingPerSource: z.coerce.number().int().min(1).default(PENDING_PER_SOURCE),
+  /** Agent connections waiting for their hello: at most this many, and per source. */
+  maxUnhelloedConnections: z.coerce.number().int().min(1).default(UNHELLOED_TOTAL),
+  maxUnhelloedPerSource: z.coerce.number().int().min(1).default(UNHELLOED_PER_SOURCE),
+  /** A connection that sends no complete request headers within this (ms) is closed. */
+  pendingTimeoutMs: z.coerce.number().int().min(100).default(PENDING_TIMEOUT_MS),
 });
 export type ServerConfig = Readonly<z.infer<typeof ServerConfigSchema>>;
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
@@ -24,6 +33,11 @@ const ENV_KEYS: Record<string, keyof ServerConfigInput> = {
   EDICT_SERVER_DATA_DIR: 'dataDir',
   EDICT_SERVER_LOG_LEVEL: 'logLevel',
   EDICT_SERVER_PUBLIC_URL: 'publicUrl',
+  EDICT_SERVER_MAX_PENDING_CONNECTIONS: 'maxPendingConnections',
+  EDICT_SERVER_MAX_PENDING_PER_SOURCE: 'maxPendingPerSource',
+  EDICT_SERVER_MAX_UNHELLOED_CONNECTIONS: 'maxUnhelloedConnections',
+  EDICT_SERVER_MAX_UNHELLOED_PER_SOURCE: 'maxUnhelloedPerSource',
+  EDICT_SERVER_PENDING_TIMEOUT_MS: 'pendingTimeoutMs',
 };
 
 export interface ConfigSources {

@@ -64,8 +64,11 @@ export interface ServerProcess {
 }
 
 /** Starts `edict-server` as its own process and waits for its "listening" line. */
-export async function spawnServerProcess(dataDir: string, port: number): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [SERVER_CLI, '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnServerProcess(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [SERVER_CLI, '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));

@@ -1,10 +1,13 @@
 // Connection caps: descriptors are held back for enrolled agents and the API. A TCP connection is
 // "pending" from accept until it sends complete request headers (an API request) or completes an
 // authenticated agent upgrade; an agent connection is "unhelloed" from the upgrade until its hello.
-// Each kind is capped overall and per source address; a connection over a cap is closed at once, a
-// pending one that stays silent or sends headers slowly is closed after PENDING_TIMEOUT_MS. Every
-// refusal and timeout is counted (GET /api/v1/health, `detail.caps`) and logged, at most one line
-// per cap and source every CAP_LOG_EVERY_MS with the number of refusals since.
+// Per source address, a kind is capped: a connection over the source's cap is closed at once. The
+// kind is also capped overall; when the whole allowance is in use, the oldest connection of the
+// source holding the most is closed to make room, so a flood from a few addresses cannot lock out
+// an agent or an admin coming from elsewhere. A pending connection that stays silent or sends its
+// headers slowly is closed after pendingTimeoutMs. Every refusal, eviction and timeout is counted
+// (GET /api/v1/health, `detail.caps`) and logged, at most one line per cap and source every
+// CAP_LOG_EVERY_MS, with the number of hits since the last line.
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { CAP_LOG_EVERY_MS, PENDING_PER_SOURCE, PENDING_TIMEOUT_MS, PENDING_TOTAL, UNHELLOED_PER_SOURCE, UNHELLOED_TOTAL } from '../constants.js';
@@ -28,29 +31,45 @@ export const DEFAULT_CAP_LIMITS: CapLimits = {
   pendingTimeoutMs: PENDING_TIMEOUT_MS,
 };
 
-class Tally {
+/** The open connections of one kind, by source, oldest first. */
+class Pool {
   total = 0;
-  private readonly bySource = new Map<string, number>();
+  private readonly bySource = new Map<string, Set<Socket>>();
   count(src: string): number {
-    return this.bySource.get(src) ?? 0;
+    return this.bySource.get(src)?.size ?? 0;
   }
-  add(src: string): void {
+  add(src: string, s: Socket): void {
+    const set = this.bySource.get(src) ?? new Set<Socket>();
+    set.add(s);
+    this.bySource.set(src, set);
     this.total++;
-    this.bySource.set(src, this.count(src) + 1);
   }
-  remove(src: string): void {
+  remove(src: string, s: Socket): void {
+    const set = this.bySource.get(src);
+    if (!set?.delete(s)) return;
     this.total--;
-    const n = this.count(src) - 1;
-    if (n > 0) this.bySource.set(src, n);
-    else this.bySource.delete(src);
+    if (!set.size) this.bySource.delete(src);
+  }
+  /** The oldest connection of the source holding the most. */
+  victim(): { src: string; socket: Socket } | undefined {
+    let best: [string, Set<Socket>] | undefined;
+    for (const e of this.bySource) if (!best || e[1].size > best[1].size) best = e;
+    const socket = best?.[1].values().next().value;
+    return best && socket ? { src: best[0], socket } : undefined;
   }
 }
 
 export class ConnectionCaps {
-  private readonly phase = new WeakMap<Socket, Phase>();
-  private readonly tallies: Record<Phase, Tally> = { pending: new Tally(), unhelloed: new Tally() };
+  private readonly phase = new WeakMap<Socket, { phase: Phase; src: string }>();
+  private readonly pools: Record<Phase, Pool> = { pending: new Pool(), unhelloed: new Pool() };
   private readonly lastLog = new Map<string, { at: number; suppressed: number }>();
-  readonly counters = { pendingRefused: 0, pendingPerSourceRefused: 0, unhelloedRefused: 0, unhelloedPerSourceRefused: 0, pendingTimedOut: 0 };
+  readonly counters = {
+    pendingPerSourceRefused: 0,
+    pendingEvicted: 0,
+    pendingTimedOut: 0,
+    unhelloedPerSourceRefused: 0,
+    unhelloedEvicted: 0,
+  };
 
   constructor(
     private readonly log: Logger,
@@ -60,84 +79,77 @@ export class ConnectionCaps {
   attach(server: Server): void {
     server.on('connection', (socket: Socket) => this.onConnection(socket));
     // Complete headers of an API request: no longer pending (keep-alive idleness is the HTTP server's).
-    server.on('request', (req: IncomingMessage) => this.leave(req.socket as Socket, 'pending'));
+    server.on('request', (req: IncomingMessage) => this.leave(req.socket as Socket));
   }
 
   get open(): { pending: number; unhelloed: number } {
-    return { pending: this.tallies.pending.total, unhelloed: this.tallies.unhelloed.total };
-  }
-
-  private source(socket: Socket): string {
-    return socket.remoteAddress ?? 'unknown';
+    return { pending: this.pools.pending.total, unhelloed: this.pools.unhelloed.total };
   }
 
   private onConnection(socket: Socket): void {
-    const src = this.source(socket);
-    const t = this.tallies.pending;
-    if (t.total >= this.limits.pendingTotal) return this.refuse(socket, 'pendingRefused', src, `more than ${this.limits.pendingTotal} connections without a request`);
-    if (t.count(src) >= this.limits.pendingPerSource) return this.refuse(socket, 'pendingPerSourceRefused', src, `more than ${this.limits.pendingPerSource} connections without a request from one address`);
-    this.enter(socket, 'pending');
-    socket.setTimeout(this.limits.pendingTimeoutMs, () => {
-      if (this.phase.get(socket) !== 'pending') return;
-      this.counters.pendingTimedOut++;
-      this.note('pendingTimedOut', src, `a connection sent no complete request within ${this.limits.pendingTimeoutMs} ms; closed`);
+    const src = socket.remoteAddress ?? 'unknown';
+    if (!this.admit(socket, src, 'pending', this.limits.pendingPerSource, this.limits.pendingTotal)) {
       socket.destroy();
-    });
+      return;
+    }
+    // A deadline from accept, not an inactivity timer: a sender trickling one header line at a time
+    // must not keep its connection forever.
+    const deadline = setTimeout(() => {
+      if (this.phase.get(socket)?.phase !== 'pending') return;
+      this.hit('pendingTimedOut', src, `no complete request within ${this.limits.pendingTimeoutMs} ms (idle or slow headers); closed`);
+      socket.destroy();
+    }, this.limits.pendingTimeoutMs);
+    deadline.unref();
     socket.once('close', () => {
-      const p = this.phase.get(socket);
-      if (p) this.leave(socket, p);
+      clearTimeout(deadline);
+      this.leave(socket);
     });
   }
 
   /**
-   * An agent upgrade was authenticated: may it open a session? (Checked before the WebSocket is
-   * made; false means the caller refuses the upgrade.) On true the connection counts as unhelloed.
+   * An agent upgrade was authenticated: may it open a session? (Asked before the WebSocket is
+   * made; false means the caller refuses the upgrade.) From true on it counts as unhelloed.
    */
   admitAgent(socket: Socket): boolean {
-    const src = this.source(socket);
-    const t = this.tallies.unhelloed;
-    if (t.total >= this.limits.unhelloedTotal) {
-      this.countOnly('unhelloedRefused', src, `more than ${this.limits.unhelloedTotal} agent connections waiting for hello`);
-      return false;
-    }
-    if (t.count(src) >= this.limits.unhelloedPerSource) {
-      this.countOnly('unhelloedPerSourceRefused', src, `more than ${this.limits.unhelloedPerSource} agent connections waiting for hello from one address`);
-      return false;
-    }
-    this.leave(socket, 'pending');
-    socket.setTimeout(0);
-    this.enter(socket, 'unhelloed');
-    return true;
+    const src = socket.remoteAddress ?? 'unknown';
+    this.leave(socket);
+    return this.admit(socket, src, 'unhelloed', this.limits.unhelloedPerSource, this.limits.unhelloedTotal);
   }
 
   /** The agent said hello: an established session, no longer capped. */
   greeted(socket: Socket): void {
-    this.leave(socket, 'unhelloed');
+    this.leave(socket);
   }
 
-  private enter(socket: Socket, p: Phase): void {
-    this.phase.set(socket, p);
-    this.tallies[p].add(this.source(socket));
+  private admit(socket: Socket, src: string, phase: Phase, perSource: number, total: number): boolean {
+    const pool = this.pools[phase];
+    if (pool.count(src) >= perSource) {
+      this.hit(`${phase}PerSourceRefused`, src, `more than ${perSource} ${phase} connections from one address; refused`);
+      return false;
+    }
+    if (pool.total >= total) {
+      const v = pool.victim();
+      if (v) {
+        this.hit(`${phase}Evicted`, v.src, `all ${total} ${phase} connections in use; closed the oldest of the address holding the most`);
+        this.leave(v.socket);
+        v.socket.destroy();
+      }
+    }
+    this.phase.set(socket, { phase, src });
+    pool.add(src, socket);
+    return true;
   }
 
-  private leave(socket: Socket, p: Phase): void {
-    if (this.phase.get(socket) !== p) return;
+  private leave(socket: Socket): void {
+    const p = this.phase.get(socket);
+    if (!p) return;
     this.phase.delete(socket);
-    this.tallies[p].remove(this.source(socket));
+    this.pools[p.phase].remove(p.src, socket);
   }
 
-  private refuse(socket: Socket, counter: keyof ConnectionCaps['counters'], src: string, why: string): void {
-    this.countOnly(counter, src, why);
-    socket.destroy();
-  }
-
-  private countOnly(counter: keyof ConnectionCaps['counters'], src: string, why: string): void {
-    this.counters[counter]++;
-    this.note(counter, src, why);
-  }
-
-  /** One log line per cap and source per period, saying how many more happened in between. */
-  private note(counter: string, src: string, why: string): void {
+  /** Counts a cap hit; one log line per cap and source per period, saying how many more happened. */
+  private hit(counter: string, src: string, why: string): void {
+    this.counters[counter as keyof ConnectionCaps['counters']]++;
     const key = `${counter}|${src}`;
     const now = Date.now();
     const last = this.lastLog.get(key);
@@ -145,7 +157,7 @@ export class ConnectionCaps {
       last.suppressed++;
       return;
     }
-    this.log.warn({ cap: counter, source: src, since: last?.suppressed ?? 0 }, `connection cap: ${why}`);
+    this.log.warn({ cap: counter, source: src, moreSinceLastLine: last?.suppressed ?? 0 }, `connection cap: ${why}`);
     this.lastLog.set(key, { at: now, suppressed: 0 });
     if (this.lastLog.size > 10_000) this.lastLog.clear();
   }
