@@ -48,6 +48,33 @@ function print(data: unknown, columns?: string[]): void {
   if (!items.length) process.stdout.write('(none)\n');
 }
 
+/** Default and largest number of rows a list command prints (it follows the API's pages). */
+const LIST_DEFAULT_ROWS = 1000;
+
+/** Fetches a paged list until `max` rows or the last page; `next` is set when more rows remain. */
+async function fetchPages(path: string, query: Record<string, string | undefined> = {}, max = LIST_DEFAULT_ROWS): Promise<{ items: Row[]; next: string | null }> {
+  const items: Row[] = [];
+  let next: string | null = null;
+  do {
+    const q = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
+    q.set('limit', String(Math.min(1000, max - items.length)));
+    if (next) q.set('cursor', next);
+    const page = await api().request<{ items: Row[]; next: string | null }>('GET', `${path}?${q}`);
+    items.push(...page.items);
+    next = page.next;
+  } while (next && items.length < max);
+  return { items, next };
+}
+
+/** Prints every row of a paged list (up to --limit) as a table, saying when more remain. */
+async function printList(path: string, columns: string[], query: Record<string, string | undefined> = {}, limit?: string): Promise<void> {
+  const max = limit ? Number(limit) : LIST_DEFAULT_ROWS;
+  if (!Number.isInteger(max) || max < 1) throw new EdictError('EDICT_ERR_VALIDATION', `--limit: a whole number of rows, got ${limit}`);
+  const r = await fetchPages(path, query, max);
+  print(r, columns);
+  if (r.next && !program.opts<{ json?: boolean }>().json) process.stdout.write(`(more than ${r.items.length} rows; raise --limit to see more)\n`);
+}
+
 const et = program.command('enrollment-tokens').description('tokens agents use to enroll');
 et.command('create')
   .option('--label <label>', 'what the token is for', 'enrollment')
@@ -62,14 +89,23 @@ et.command('create')
       }),
     );
   });
-et.command('list').action(async () => print(await api().request('GET', '/enrollment-tokens'), ['id', 'label', 'expiresAt', 'uses', 'maxUses', 'revokedAt']));
+et.command('list')
+  .option('--limit <n>', 'most rows to print', String(LIST_DEFAULT_ROWS))
+  .action(async (o: { limit: string }) => printList('/enrollment-tokens', ['id', 'label', 'expiresAt', 'uses', 'maxUses', 'revokedAt'], {}, o.limit));
 et.command('revoke <id>').action(async (id: string) => {
   await api().request('DELETE', `/enrollment-tokens/${encodeURIComponent(id)}`);
   process.stdout.write(`revoked ${id}\n`);
 });
 
 const dev = program.command('devices').description('enrolled devices');
-dev.command('list').action(async () => print(await api().request('GET', '/devices'), ['id', 'hostname', 'platform', 'connected', 'lastSeenAt', 'policyVersion', 'revokedAt']));
+dev
+  .command('list')
+  .option('--search <text>', 'hostname contains')
+  .option('--tag <tag>')
+  .option('--limit <n>', 'most rows to print', String(LIST_DEFAULT_ROWS))
+  .action(async (o: { search?: string; tag?: string; limit: string }) =>
+    printList('/devices', ['id', 'hostname', 'platform', 'connected', 'lastSeenAt', 'applied.policies', 'revokedAt'], { search: o.search, tag: o.tag }, o.limit),
+  );
 dev.command('show <id>').action(async (id: string) => print(await api().request('GET', `/devices/${encodeURIComponent(id)}`)));
 dev
   .command('tags <id> [tags...]')
@@ -85,14 +121,8 @@ dev
 dev.command('revoke <id>').action(async (id: string) => print(await api().request('POST', `/devices/${encodeURIComponent(id)}/revoke`)));
 
 const DET_COLUMNS = ['observedAt', 'hostname', 'toolId', 'kind', 'user', 'state', 'stage', 'confidence', 'evidence.path'];
-function detectionQuery(o: { device?: string; tool?: string; stage?: string; limit?: string }): string {
-  const q = new URLSearchParams();
-  if (o.device) q.set('deviceId', o.device);
-  if (o.tool) q.set('toolId', o.tool);
-  if (o.stage) q.set('stage', o.stage);
-  if (o.limit) q.set('limit', o.limit);
-  const s = q.toString();
-  return s ? `?${s}` : '';
+function detectionQuery(o: { device?: string; tool?: string; stage?: string }): Record<string, string | undefined> {
+  return { deviceId: o.device, toolId: o.tool, stage: o.stage };
 }
 program
   .command('detections')
@@ -100,18 +130,18 @@ program
   .option('--device <id>')
   .option('--tool <id>')
   .option('--stage <stage>', 'none|notice|enforce')
-  .option('--limit <n>')
-  .action(async (o) => print(await api().request('GET', `/detections${detectionQuery(o)}`), DET_COLUMNS));
+  .option('--limit <n>', 'most rows to print', String(LIST_DEFAULT_ROWS))
+  .action(async (o) => printList('/detections', DET_COLUMNS, detectionQuery(o), o.limit));
 program
   .command('violations')
   .description('present detections of tools in the enforce stage')
   .option('--device <id>')
   .option('--tool <id>')
-  .option('--limit <n>')
-  .action(async (o) => print(await api().request('GET', `/violations${detectionQuery(o)}`), DET_COLUMNS));
+  .option('--limit <n>', 'most rows to print', String(LIST_DEFAULT_ROWS))
+  .action(async (o) => printList('/violations', DET_COLUMNS, detectionQuery(o), o.limit));
 
 const tools = program.command('tools').description('the tool catalog (built-in and custom)');
-tools.command('list').action(async () => print(await api().request('GET', '/tools'), ['id', 'displayName', 'vendor', 'category']));
+tools.command('list').action(async () => printList('/tools', ['id', 'displayName', 'vendor', 'category']));
 tools.command('show <id>').action(async (id: string) => print(await api().request('GET', `/tools/${encodeURIComponent(id)}`)));
 tools
   .command('put')
@@ -169,7 +199,15 @@ pol
       print({ items: p.devices }, ['hostname', 'deviceId', 'toolId', 'users', 'state']);
     }
   });
-pol.command('list').action(async () => print(await api().request('GET', '/policies'), ['id', 'name', 'status', 'latestVersion', 'draft.tools', 'draft.stages.enforce.at', 'draft.stages.enforce.timeZone']));
+pol.command('list').action(async () => printList('/policies', ['id', 'name', 'status', 'latestVersion', 'draft.tools', 'draft.stages.enforce.at', 'draft.stages.enforce.timeZone']));
+pol
+  .command('rollout <id>')
+  .description('how far the latest version got: devices that confirmed it, still pending (connected), offline')
+  .action(async (id: string) => {
+    const r = await api().request<{ version: number; devices: number; delivered: number; pending: number; offline: number }>('GET', `/policies/${enc(id)}/rollout`);
+    if (program.opts<{ json?: boolean }>().json) return print(r);
+    process.stdout.write(`version ${r.version}: ${r.delivered} of ${r.devices} devices enforce it, ${r.pending} pending (connected), ${r.offline} offline\n`);
+  });
 pol.command('show <id>').action(async (id: string) => print(await api().request('GET', `/policies/${enc(id)}`)));
 
 const exc = program.command('exceptions').description('exceptions to bans, for a device or one of its users');
@@ -177,10 +215,10 @@ exc
   .command('list')
   .option('--device <id>')
   .option('--status <status>', 'requested|granted|denied|revoked|expired')
-  .action(async (o: { device?: string; status?: string }) => {
-    const q = new URLSearchParams({ ...(o.device ? { deviceId: o.device } : {}), ...(o.status ? { status: o.status } : {}) }).toString();
-    print(await api().request('GET', `/exceptions${q ? `?${q}` : ''}`), ['id', 'deviceId', 'toolId', 'user', 'status', 'expiresAt', 'reason']);
-  });
+  .option('--limit <n>', 'most rows to print', String(LIST_DEFAULT_ROWS))
+  .action(async (o: { device?: string; status?: string; limit: string }) =>
+    printList('/exceptions', ['id', 'deviceId', 'toolId', 'user', 'status', 'expiresAt', 'reason'], { deviceId: o.device, status: o.status }, o.limit),
+  );
 exc
   .command('grant')
   .requiredOption('--device <id>')
@@ -209,13 +247,29 @@ program
   .description('state of every device x banned tool, now or as of a past date')
   .option('--as-of <iso>', 'e.g. 2026-07-10T00:00:00+08:00')
   .option('--tool <id>')
-  .action(async (o: { asOf?: string; tool?: string }) => {
-    const q = new URLSearchParams({ ...(o.asOf ? { asOf: new Date(o.asOf).toISOString() } : {}), ...(o.tool ? { toolId: o.tool } : {}) }).toString();
-    print(await api().request('GET', `/compliance${q ? `?${q}` : ''}`), ['hostname', 'deviceId', 'toolId', 'state']);
-  });
+  .option('--state <state>', 'clear|noticed|acknowledged|violating|remediated|exempt')
+  .option('--limit <n>', 'most rows to print', String(LIST_DEFAULT_ROWS))
+  .action(async (o: { asOf?: string; tool?: string; state?: string; limit: string }) =>
+    printList('/compliance', ['hostname', 'deviceId', 'toolId', 'state', 'since'], { asOf: o.asOf ? new Date(o.asOf).toISOString() : undefined, toolId: o.tool, state: o.state }, o.limit),
+  );
 
 const audit = program.command('audit').description('the audit log');
-audit.command('list').action(async () => print(await api().request('GET', '/audit'), ['seq', 'at', 'actor', 'action', 'subject']));
+audit
+  .command('list')
+  .option('--limit <n>', 'most rows to print', String(LIST_DEFAULT_ROWS))
+  .action(async (o: { limit: string }) => printList('/audit', ['seq', 'at', 'actor', 'action', 'subject'], {}, o.limit));
+program
+  .command('summary')
+  .description('every ban in force: its stage, the devices in scope by compliance state, and its rollout')
+  .action(async () => {
+    const r = await api().request<{ policies: { name: string; stage: string; nextBoundary: string | null; inScope: number; counts: Record<string, number>; rollout: { delivered: number } }[] }>('GET', '/summary');
+    if (program.opts<{ json?: boolean }>().json) return print(r);
+    if (!r.policies.length) process.stdout.write('(no ban in force)\n');
+    for (const p of r.policies) {
+      process.stdout.write(`${p.name}: stage ${p.stage}${p.nextBoundary ? `, next change ${p.nextBoundary}` : ''}; ${p.inScope} devices in scope — `);
+      process.stdout.write(`${Object.entries(p.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; policy delivered to ${p.rollout.delivered}\n`);
+    }
+  });
 audit.command('verify').action(async () => {
   const r = await api().request<{ ok: boolean; entries: number; brokenAt?: number }>('GET', '/audit/verify');
   if (program.opts<{ json?: boolean }>().json) print(r);
