@@ -7,12 +7,15 @@
 //   --only a,b          run only these scenarios
 //   --no-write          print, do not touch docs/benchmarks.md
 //   --cpu-prof DIR      write a V8 CPU profile of each server process into DIR (where the time goes)
+//   --agents N          simulated agents for the fan-out scenario (default 19,000)
+//   --devices N         devices seeded for the REST scenario (default 50,000; events: 20 per device)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureRawInsertRate } from '../server/src/store/index.js';
+import { fork } from 'node:child_process';
+import { measureRawInsertRate, seedFleet } from '../server/src/store/index.js';
 import { Fleet } from '../test/sim/fleet.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -31,18 +34,21 @@ const beforeCli = opt('--before-cli');
 const only = opt('--only')?.split(',');
 const write = !args.includes('--no-write');
 const profDir = opt('--cpu-prof');
+const fanoutAgents = Number(opt('--agents') ?? 19_000);
+const restDevices = Number(opt('--devices') ?? 50_000);
+const FLOOD = path.join(ROOT, 'dist', 'scripts', 'bench', 'flood.js');
 
 interface Server {
   child: ChildProcess;
   url: string;
   dataDir: string;
   admin: string;
-  probe(reset?: boolean): Promise<{ maxMs: number; p99Ms: number; meanMs: number; rssMb: number }>;
+  probe(reset?: boolean): Promise<{ maxMs: number; p99Ms: number; meanMs: number; rssMb: number; rssPeakMb: number }>;
   stop(): Promise<void>;
 }
 
-async function startServer(cli: string): Promise<Server> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edict-bench-'));
+async function startServer(cli: string, seeded?: string): Promise<Server> {
+  const dataDir = seeded ?? mkdtempSync(path.join(os.tmpdir(), 'edict-bench-'));
   const child = spawn(process.execPath, [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), '--import', PROBE, cli, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'error'], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -201,7 +207,155 @@ async function afterClose(s: Server): Promise<Figures> {
   }
 }
 
-const SCENARIOS: Record<string, (s: Server) => Promise<Figures>> = { ingest, history, 'after-close': afterClose };
+/** Times one REST call (ms), failing on a non-2xx answer. */
+async function timed(s: Server, p: string): Promise<{ ms: number; body: any }> {
+  const t0 = performance.now();
+  const res = await fetch(`${s.url}/api/v1${p}`, { headers: { authorization: `Bearer ${s.admin}` } });
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+  return { ms: performance.now() - t0, body };
+}
+
+/** Issue 9: publish to every connected agent; connecting them; memory and the loop meanwhile. */
+async function fanout(s: Server): Promise<Figures> {
+  const fleet = await Fleet.start({ url: s.url, enrollToken: await enrollToken(s, fanoutAgents), agents: fanoutAgents, concurrency: 100 });
+  try {
+    const e = await fleet.enroll();
+    if (e.failed) throw new Error(`fan-out: ${e.failed} enrollments failed: ${e.errors.join('; ')}`);
+    await s.probe(true);
+    const c = await fleet.connect();
+    const connectLoop = await s.probe(true);
+    if (c.failed) throw new Error(`fan-out: ${c.failed} agents failed to connect: ${c.errors.join('; ')}`);
+    // Steady state: connected and idle for a few seconds (presence flushed).
+    await new Promise((r) => setTimeout(r, 6000));
+    const steady = await s.probe(true);
+    const draft = await rest(s, 'POST', '/policies', { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Covert collection' }, replacements: [{ toolId: 'qoder' }], stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' } } });
+    // The API meanwhile: /health every 50 ms until every agent verified the policy.
+    let watching = true;
+    const healthMs: number[] = [];
+    const watcher = (async () => {
+      while (watching) {
+        healthMs.push((await timed(s, '/health')).ms);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const t0 = Date.now();
+    const p0 = performance.now();
+    const published = await rest(s, 'POST', `/policies/${draft.id}/publish`);
+    const publishMs = performance.now() - p0;
+    const v = await fleet.awaitPolicy(published.rolloutPart, 120_000);
+    watching = false;
+    await watcher;
+    const during = await s.probe();
+    const rollout = await timed(s, `/policies/${draft.id}/rollout`);
+    return {
+      agents: fanoutAgents,
+      connectMs: Math.round(c.ms),
+      connectLoopMaxMs: connectLoop.maxMs,
+      publishAnsweredMs: Math.round(publishMs),
+      allVerifiedMs: v.verified === v.live ? v.lastVerifiedAt - t0 : `only ${v.verified} of ${v.live}`,
+      fanoutLoopMaxMs: during.maxMs,
+      healthMaxMs: Math.round(Math.max(...healthMs)),
+      steadyRssMb: steady.rssMb,
+      fanoutPeakRssMb: during.rssPeakMb,
+      rolloutDelivered: rollout.body.delivered,
+      rolloutPending: rollout.body.pending,
+    };
+  } finally {
+    await fleet.close();
+  }
+}
+
+/** Issue 9: REST reads at 50,000 devices and 1,000,000 detection events (seeded directly). */
+async function restReads(_s: Server, cli: string): Promise<Figures> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edict-bench-rest-'));
+  const t0 = performance.now();
+  seedFleet(path.join(dataDir, 'edict.db'), { devices: restDevices, events: restDevices * 20, violatingShare: 0.3 });
+  const seedMs = performance.now() - t0;
+  const s = await startServer(cli, dataDir);
+  try {
+    const pol = await rest(s, 'POST', '/policies', { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'r' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' } } });
+    await rest(s, 'POST', `/policies/${pol.id}/publish`);
+    const deep = async (p: string, pages: number) => {
+      let cursor: string | null = null;
+      const ms: number[] = [];
+      for (let i = 0; i < pages; i++) {
+        const r = await timed(s, `${p}${p.includes('?') ? '&' : '?'}limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        ms.push(r.ms);
+        cursor = r.body.next;
+        if (!cursor) break;
+      }
+      return ms;
+    };
+    const all: Record<string, number[]> = {
+      'devices (paging)': await deep('/devices', 60),
+      'devices ?search=': await Promise.all(Array.from({ length: 20 }, (_, i) => timed(s, `/devices?search=host-0${i}&limit=100`).then((r) => r.ms))),
+      'compliance (paging)': await deep('/compliance', 60),
+      'compliance ?state=violating': await deep('/compliance?state=violating', 30),
+      'compliance as of a past date': await deep(`/compliance?asOf=${new Date(Date.now() - 7 * 86400_000).toISOString()}`, 30),
+      'detections (paging)': await deep('/detections', 60),
+      'detections of one device': await Promise.all(Array.from({ length: 20 }, (_, i) => timed(s, `/detections?deviceId=dev_seed${String(i * 997).padStart(7, '0')}`).then((r) => r.ms))),
+      violations: await deep('/violations', 30),
+      summary: await Promise.all(Array.from({ length: 10 }, () => timed(s, '/summary').then((r) => r.ms))),
+      'policy rollout': await Promise.all(Array.from({ length: 10 }, () => timed(s, `/policies/${pol.id}/rollout`).then((r) => r.ms))),
+      'device detail': await Promise.all(Array.from({ length: 20 }, (_, i) => timed(s, `/devices/dev_seed${String(i * 1231).padStart(7, '0')}`).then((r) => r.ms))),
+    };
+    const f: Figures = { devices: restDevices, events: restDevices * 20, seedSeconds: Math.round(seedMs / 1000) };
+    let worst = 0;
+    for (const [k, ms] of Object.entries(all)) {
+      const p99 = Math.round(pct(ms, 99));
+      f[`p99 ${k}`] = p99;
+      worst = Math.max(worst, p99);
+    }
+    f.worstP99Ms = worst;
+    return f;
+  } finally {
+    await s.stop();
+  }
+}
+
+/** Issue 9: ~20,000 idle and slow-header connections from four addresses; agents and the API meanwhile. */
+async function flood(s: Server): Promise<Figures> {
+  const port = new URL(s.url).port;
+  const floods = [
+    ['127.0.0.20', 5000, 'idle'],
+    ['127.0.0.21', 5000, 'idle'],
+    ['127.0.0.22', 5000, 'slow'],
+    ['127.0.0.23', 4976, 'slow'],
+  ].map(([addr, n, mode]) => fork(FLOOD, ['127.0.0.1', port, String(addr), String(n), String(mode)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  const ask = (c: ReturnType<typeof fork>) => new Promise<any>((resolve) => (c.once('message', resolve), c.send('report')));
+  try {
+    await new Promise((r) => setTimeout(r, 3000)); // the flood is under way
+    const apiMs: number[] = [];
+    for (let i = 0; i < 20; i++) apiMs.push((await timed(s, '/health')).ms);
+    const fleet = await Fleet.start({ url: s.url, enrollToken: await enrollToken(s, 50), agents: 50, processes: 1 });
+    let agents: { connected: number; failed: number; errors: string[]; ms: number };
+    try {
+      agents = await fleet.connect();
+    } finally {
+      await fleet.close();
+    }
+    const reports = await Promise.all(floods.map(ask));
+    const detail = (await timed(s, '/health')).body.detail;
+    // After the timeout every flood connection is gone.
+    await new Promise((r) => setTimeout(r, 12_000));
+    const later = await Promise.all(floods.map(ask));
+    return {
+      floodConnections: 19_976,
+      heldByServer: reports.reduce((n, r) => n + r.holding, 0),
+      agentsConnected: `${agents.connected} of 50 (${Math.round(agents.ms)} ms)`,
+      apiP99Ms: Math.round(pct(apiMs, 99)),
+      refused: detail.caps.pendingPerSourceRefused,
+      evicted: detail.caps.pendingEvicted,
+      timedOut: (await timed(s, '/health')).body.detail.caps.pendingTimedOut,
+      stillHeldAfterTimeout: later.reduce((n, r) => n + r.holding, 0),
+    };
+  } finally {
+    for (const c of floods) c.kill();
+  }
+}
+
+const SCENARIOS: Record<string, (s: Server, cli: string) => Promise<Figures>> = { ingest, history, 'after-close': afterClose, fanout, rest: restReads, flood };
 
 async function runAll(label: string, cli: string): Promise<Record<string, Figures>> {
   const results: Record<string, Figures> = {};
@@ -216,7 +370,7 @@ async function runAll(label: string, cli: string): Promise<Record<string, Figure
     if (only && !only.includes(name)) continue;
     const s = await startServer(cli);
     try {
-      results[name] = await fn(s);
+      results[name] = await fn(s, cli);
       process.stderr.write(`[${label}] ${name}: ${JSON.stringify(results[name])}\n`);
     } catch (err) {
       results[name] = { error: (err as Error).message };

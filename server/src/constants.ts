@@ -42,6 +42,8 @@ export const CHECKPOINT_EVERY_MS = 500;
 export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Presence (last seen, hello facts, health, confirmed versions) is written in one batch this often. */
 export const PRESENCE_FLUSH_MS = 5_000;
+/** Presence rows written per transaction (~5 ms of work), so a fleet-wide flush never stalls the loop. */
+export const PRESENCE_FLUSH_SLICE = 500;
 /** Longest stretch of policy fan-out sends before the event loop is given back. */
 export const FANOUT_SLICE_MS = 10;
 /** A socket with more than this waiting in its send buffer is skipped for now (a slow reader). */

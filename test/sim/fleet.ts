@@ -88,6 +88,13 @@ export class Fleet {
     return this.opts.agents;
   }
 
+  /** Enrolls every agent not enrolled yet (REST), without connecting. */
+  async enroll(): Promise<{ enrolled: number; failed: number; errors: string[]; ms: number }> {
+    const t0 = performance.now();
+    const rs = await this.all({ op: 'enroll' });
+    return { enrolled: sum(rs, 'enrolled'), failed: sum(rs, 'failed'), errors: rs.flatMap((r) => r.errors), ms: performance.now() - t0 };
+  }
+
   /** Enrolls (first time) and connects every agent; resolves with totals. */
   async connect(): Promise<{ connected: number; failed: number; errors: string[]; ms: number }> {
     const t0 = performance.now();

@@ -17,6 +17,7 @@ interface Init {
 type Command =
   | Init
   | { op: 'connect'; id: number }
+  | { op: 'enroll'; id: number }
   | { op: 'ingest'; id: number; seconds: number; spec: SimEventSpec; agents?: number }
   | { op: 'report-all'; id: number; spec: SimEventSpec }
   | { op: 'await-policy'; id: number; version: number; timeoutMs: number }
@@ -52,6 +53,21 @@ async function connectAll(): Promise<Record<string, unknown>> {
     }
   });
   return { connected: ok, failed: agents.length - ok, errors, ms: performance.now() - t0 };
+}
+
+async function enrollAll(): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  let ok = 0;
+  const errors: string[] = [];
+  await pool(agents, init!.concurrency, async (a) => {
+    try {
+      if (!a.deviceId) await a.enroll(init!.enrollToken!);
+      ok++;
+    } catch (err) {
+      if (errors.length < 5) errors.push((err as Error).message);
+    }
+  });
+  return { enrolled: ok, failed: agents.length - ok, errors, ms: performance.now() - t0 };
 }
 
 async function ingest(seconds: number, spec: SimEventSpec, n = agents.length): Promise<Record<string, unknown>> {
@@ -108,6 +124,8 @@ process.on('message', (cmd: Command) => {
           return process.send!({ op: 'ready' });
         case 'connect':
           return reply(cmd.id, await connectAll());
+        case 'enroll':
+          return reply(cmd.id, await enrollAll());
         case 'ingest':
           return reply(cmd.id, await ingest(cmd.seconds, cmd.spec, cmd.agents));
         case 'report-all': {

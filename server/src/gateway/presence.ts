@@ -4,7 +4,8 @@
 // they are committed before their ack); a crash loses at most the last few seconds of "last seen".
 // Readers see the newest values: views overlay what is not flushed yet.
 import type { PartVersions } from '../../../shared/src/policy/schema.js';
-import { PRESENCE_FLUSH_MS } from '../constants.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { PRESENCE_FLUSH_MS, PRESENCE_FLUSH_SLICE } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { DeviceRow, HelloFacts, PresenceUpdate, Store } from '../store/index.js';
 
@@ -68,8 +69,9 @@ export class Presence {
     this.flushing ??= (async () => {
       try {
         while (this.dirty.size) {
-          const batch = [...this.dirty.values()];
-          this.dirty = new Map();
+          // A slice per transaction, the event loop free in between (20,000 agents say hello at once).
+          const batch = [...this.dirty.values()].slice(0, PRESENCE_FLUSH_SLICE);
+          for (const u of batch) this.dirty.delete(u.id);
           try {
             await this.store.tx((r) => r.devices.recordPresence(batch));
             this.stats.flushes++;
@@ -80,6 +82,7 @@ export class Presence {
             this.log.error({ err, rows: batch.length }, 'presence flush failed; retrying');
             return;
           }
+          await yieldToLoop();
         }
       } finally {
         this.flushing = undefined;
