@@ -14,6 +14,10 @@ import { ExceptionService } from './compliance/exceptions.js';
 import { ComplianceService } from './compliance/service.js';
 import { DeviceService } from './devices/service.js';
 import { Rollouts } from './policy/rollouts.js';
+import { TokenUsage } from './api/auth.js';
+import { AuditService } from './audit/service.js';
+import { ReportService } from './reports/service.js';
+import { TokenService } from './tokens/service.js';
 import { loadOrCreateSigningKey } from './keys.js';
 import { PolicyService } from './policy/service.js';
 import { BoundaryScheduler } from './scheduler.js';
@@ -53,6 +57,8 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   let policies: PolicyService;
   let exceptions: ExceptionService;
   let ingest: IngestPipeline;
+  let usage: TokenUsage | undefined;
+  let audit: AuditService | undefined;
   try {
     await ensureAdminToken(store, adminTokenFile, log);
     const key = loadOrCreateSigningKey(config.dataDir);
@@ -71,10 +77,17 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     await scheduler.start();
     const devices = new DeviceService(store, policies, compliance);
     const rollouts = new Rollouts(store, policies, gateway);
-    api = buildApi({ store, policies, compliance, exceptions, devices, rollouts, gateway, key, log }, EDICT_VERSION);
+    usage = new TokenUsage(store.tokens);
+    const tokens = new TokenService(store, usage);
+    audit = new AuditService(store, key, log);
+    audit.start();
+    const reports = new ReportService(store, policies, audit, key);
+    api = buildApi({ store, policies, compliance, exceptions, devices, rollouts, gateway, tokens, usage, reports, audit, key, log }, EDICT_VERSION);
     gateway.attach(api.server);
     await api.listen({ host: config.host, port: config.port });
   } catch (err) {
+    audit?.stop();
+    await usage?.stop().catch(() => undefined);
     scheduler?.stop();
     compliance?.stop();
     await gateway?.close();
@@ -82,7 +95,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     await store.close();
     throw err;
   }
-  const [c, g, sch, a] = [compliance, gateway, scheduler, api];
+  const [c, g, sch, a, u, au] = [compliance, gateway, scheduler, api, usage!, audit!];
   const port = (a.server.address() as AddressInfo).port;
   const url = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, dataDir: config.dataDir, version: EDICT_VERSION }, 'edict-server listening');
@@ -104,8 +117,10 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       closed = true;
       sch.stop();
       c.stop();
+      au.stop();
       await g.close();
       await a.close();
+      await u.stop().catch(() => undefined);
       await store.close();
     },
   };

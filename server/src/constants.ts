@@ -67,3 +67,5 @@ export const CAP_LOG_EVERY_MS = 10_000;
 /** HTTP: a whole request must arrive within this; idle keep-alive connections close after KEEP_ALIVE_MS. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const KEEP_ALIVE_MS = 5_000;
+/** While the audit log grows, the server signs a checkpoint of its head this often. */
+export const AUDIT_CHECKPOINT_EVERY_MS = 10 * 60_000;

@@ -1,15 +1,22 @@
-// What every REST route module receives.
+// What every REST route module receives: the services, and `op(key)`, the route options of one
+// operation of operations.ts (its role check), so a route cannot be registered without one.
+import type { RouteShorthandOptions } from 'fastify';
+import type { AuditService } from '../audit/service.js';
 import type { ExceptionService } from '../compliance/exceptions.js';
 import type { ComplianceService } from '../compliance/service.js';
 import type { DeviceService } from '../devices/service.js';
-import type { Rollouts } from '../policy/rollouts.js';
 import type { AgentGateway } from '../gateway/agent-gateway.js';
 import type { SigningKey } from '../keys.js';
 import type { Logger } from '../log.js';
+import type { Rollouts } from '../policy/rollouts.js';
 import type { PolicyService } from '../policy/service.js';
+import type { ReportService } from '../reports/service.js';
 import type { Store } from '../store/index.js';
+import type { TokenService } from '../tokens/service.js';
+import type { TokenUsage } from './auth.js';
+import type { OperationKey } from './operations.js';
 
-export interface ApiContext {
+export interface ApiServices {
   store: Store;
   policies: PolicyService;
   compliance: ComplianceService;
@@ -17,6 +24,14 @@ export interface ApiContext {
   devices: DeviceService;
   rollouts: Rollouts;
   gateway: AgentGateway;
+  tokens: TokenService;
+  usage: TokenUsage;
+  reports: ReportService;
+  audit: AuditService;
   key: SigningKey;
   log: Logger;
+}
+
+export interface ApiContext extends ApiServices {
+  op(key: OperationKey): RouteShorthandOptions;
 }

@@ -4,7 +4,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { API_PREFIX } from '../../../shared/src/constants.js';
 import { EdictError, ERRORS, type ErrorCode } from '../../../shared/src/errors.js';
 import { KEEP_ALIVE_MS, REQUEST_TIMEOUT_MS, REST_BODY_LIMIT_BYTES } from '../constants.js';
-import type { ApiContext } from './context.js';
+import { guard } from './auth.js';
+import type { ApiContext, ApiServices } from './context.js';
+import { openApiPath, type OperationKey } from './operations.js';
 import { openApiRoutes } from './openapi.js';
 import { auditRoutes } from './routes/audit.js';
 import { complianceRoutes } from './routes/compliance.js';
@@ -15,9 +17,15 @@ import { enrollRoutes } from './routes/enroll.js';
 import { enrollmentTokenRoutes } from './routes/enrollment-tokens.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
+import { reportRoutes } from './routes/reports.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { toolRoutes } from './routes/tools.js';
 
-export function buildApi(ctx: ApiContext, version: string): FastifyInstance {
+/** The routes the server registered ("METHOD /path" in OpenAPI syntax), for the check that each is documented. */
+export const REGISTERED_ROUTES = new Set<string>();
+
+export function buildApi(services: ApiServices, version: string): FastifyInstance {
+  const ctx: ApiContext = { ...services, op: (key: OperationKey) => ({ preHandler: guard(services.store.tokens, services.usage, key) }) };
   // Per-request access lines are not wanted at info level; fastify's own warnings and errors still log.
   const httpLog = ctx.log.child({ component: 'http' }, { level: ctx.log.levelVal < 40 ? 'warn' : ctx.log.level });
   const app: FastifyInstance = Fastify({
@@ -55,6 +63,9 @@ export function buildApi(ctx: ApiContext, version: string): FastifyInstance {
     void reply.code(404).send({ error: { code: 'EDICT_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
+  app.addHook('onRoute', (route) => {
+    for (const m of [route.method].flat()) if (m !== 'HEAD') REGISTERED_ROUTES.add(`${m} ${openApiPath(route.url.replace(API_PREFIX, ''))}`);
+  });
   void app.register(
     async (api) => {
       healthRoutes(api, ctx);
@@ -67,7 +78,9 @@ export function buildApi(ctx: ApiContext, version: string): FastifyInstance {
       complianceRoutes(api, ctx);
       toolRoutes(api, ctx);
       auditRoutes(api, ctx);
-      openApiRoutes(api, version);
+      tokenRoutes(api, ctx);
+      reportRoutes(api, ctx);
+      openApiRoutes(api, ctx, version);
     },
     { prefix: API_PREFIX },
   );

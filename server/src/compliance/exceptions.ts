@@ -13,6 +13,8 @@ export interface DecisionSink {
   sendDecision(row: ExceptionRow): boolean;
 }
 
+const canonical = (iso: string) => new Date(iso).toISOString();
+
 export class ExceptionService {
   sink?: DecisionSink;
 
@@ -41,7 +43,9 @@ export class ExceptionService {
   }
 
   /** An admin or helpdesk grants an exception directly. */
-  async grant(input: { toolId: string; deviceId: string; user?: string; reason: string; expiresAt: string }, actor: string): Promise<ExceptionRow> {
+  async grant(given: { toolId: string; deviceId: string; user?: string; reason: string; expiresAt: string }, actor: string): Promise<ExceptionRow> {
+    // Instants are stored in one canonical form (toISOString), so they compare as text.
+    const input = { ...given, expiresAt: canonical(given.expiresAt) };
     if (!(await this.store.devices.get(input.deviceId))) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${input.deviceId}`);
     this.checkExpiry(input.expiresAt);
     const id = newId('exc');
@@ -69,7 +73,8 @@ export class ExceptionService {
     return (await this.store.exceptions.get(id))!;
   }
 
-  async approve(id: string, input: { expiresAt: string; note?: string }, actor: string): Promise<ExceptionRow> {
+  async approve(id: string, given: { expiresAt: string; note?: string }, actor: string): Promise<ExceptionRow> {
+    const input = { ...given, expiresAt: canonical(given.expiresAt) };
     this.checkExpiry(input.expiresAt);
     let deviceId = '';
     await this.store.tx(async (r) => {
@@ -122,7 +127,15 @@ export class ExceptionService {
   private async afterDecision(id: string, kind: string, actor: string, at: string): Promise<void> {
     const row = (await this.store.exceptions.get(id))!;
     await this.store.compliance.fact(row.deviceId, row.toolId, at, kind, `by ${actor}`, { exceptionId: id, user: row.user, expiresAt: row.expiresAt, note: row.decisionNote }, null);
-    await this.store.audit.append(actor, kind.replace('exception-', 'exception.'), id, { deviceId: row.deviceId, toolId: row.toolId, user: row.user, expiresAt: row.expiresAt });
+    // With the reason: an auditor reading the log sees why each exception exists.
+    await this.store.audit.append(actor, kind.replace('exception-', 'exception.'), id, {
+      deviceId: row.deviceId,
+      toolId: row.toolId,
+      user: row.user,
+      expiresAt: row.expiresAt,
+      reason: row.reason,
+      ...(row.decisionNote && row.decisionNote !== row.reason ? { note: row.decisionNote } : {}),
+    });
     await this.compliance.reconcile(row.deviceId, row.toolId, at, kind, { exceptionId: id });
   }
 

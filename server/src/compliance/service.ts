@@ -112,8 +112,8 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
       const nowIso = new Date().toISOString();
       const from = fromIso > nowIso ? nowIso : fromIso;
 
-      const [device, before, window, exceptions, acks, priorRow, existing] = await Promise.all([
-        s.devices.get(deviceId),
+      const [tagHistory, before, window, exceptions, acks, priorRow, existing] = await Promise.all([
+        s.devices.tagHistory(deviceId),
         s.detections.presentUsersBefore(deviceId, toolId, from),
         s.detections.presenceWindow(deviceId, toolId, from),
         s.exceptions.grantedEver(deviceId, toolId),
@@ -121,7 +121,12 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
         s.compliance.stateBefore(deviceId, toolId, from),
         s.compliance.stateRowsFrom(deviceId, toolId, from),
       ]);
-      const tags = device?.tags ?? [];
+      // The device's tags at an instant (policy scope then): its last tag change at or before it.
+      const tagsAt = (iso: string) => {
+        let t = tagHistory[0]?.tags ?? [];
+        for (const h of tagHistory) if (h.at <= iso) t = h.tags;
+        return t;
+      };
 
       // Presence just before `from`, as present findings per user: those whose newest event is older
       // (counted in the database), plus, for findings with events in the window, their last state before it.
@@ -152,6 +157,7 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
         add(e.endedAt, e.status === 'revoked' ? 'exception-revoked' : 'exception-expired');
       }
       for (const a of acks) add(a, 'acknowledged');
+      for (const h of tagHistory) add(h.at, 'device-tags');
 
       let prev: ComplianceState = priorRow?.state ?? 'clear';
       const derived: { at: string; from: ComplianceState; to: ComplianceState; cause: string; detail: Record<string, unknown> }[] = [];
@@ -164,7 +170,7 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
           keyState.set(e.detectionKey, now);
         }
         const users = [...count.entries()].filter(([, n]) => n > 0).map(([u]) => u).sort();
-        const { state, facts } = this.evaluateAt(tags, deviceId, toolId, Date.parse(p.at), users, exceptions, acks, prev);
+        const { state, facts } = this.evaluateAt(tagsAt(p.at), deviceId, toolId, Date.parse(p.at), users, exceptions, acks, prev);
         if (state !== prev) {
           derived.push({
             at: p.at,

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // edictctl: the admin CLI over the REST API. Server and token come from --server/--token,
 // --token-file, or EDICT_SERVER_URL / EDICT_TOKEN / EDICT_TOKEN_FILE. --json prints raw JSON.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { verifyCheckpoint } from '../audit/service.js';
+import { verifyPack } from '../reports/pack.js';
+import type { AuditCheckpoint } from '../store/index.js';
 import { Command } from 'commander';
 import { EdictError } from '../../../shared/src/errors.js';
 import { EDICT_VERSION_LINE } from '../../../shared/src/version.js';
@@ -80,12 +83,14 @@ et.command('create')
   .option('--label <label>', 'what the token is for', 'enrollment')
   .option('--ttl-hours <n>', 'lifetime in hours')
   .option('--max-uses <n>', 'how many devices may use it')
-  .action(async (o: { label: string; ttlHours?: string; maxUses?: string }) => {
+  .option('--tag <tag>', 'a tag every device enrolled with it starts with (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+  .action(async (o: { label: string; ttlHours?: string; maxUses?: string; tag: string[] }) => {
     print(
       await api().request('POST', '/enrollment-tokens', {
         label: o.label,
         ...(o.ttlHours ? { ttlHours: Number(o.ttlHours) } : {}),
         ...(o.maxUses ? { maxUses: Number(o.maxUses) } : {}),
+        ...(o.tag.length ? { tags: o.tag } : {}),
       }),
     );
   });
@@ -94,6 +99,26 @@ et.command('list')
   .action(async (o: { limit: string }) => printList('/enrollment-tokens', ['id', 'label', 'expiresAt', 'uses', 'maxUses', 'revokedAt'], {}, o.limit));
 et.command('revoke <id>').action(async (id: string) => {
   await api().request('DELETE', `/enrollment-tokens/${encodeURIComponent(id)}`);
+  process.stdout.write(`revoked ${id}\n`);
+});
+
+const tok = program.command('tokens').description('API tokens with a role: admin, auditor (read-only) or helpdesk (devices and exceptions)');
+tok
+  .command('create')
+  .requiredOption('--role <role>', 'admin|auditor|helpdesk')
+  .requiredOption('--name <name>', 'who or what holds it (shown in the audit log)')
+  .option('--expires <date>', 'e.g. 2027-01-01T00:00 Europe/Berlin or 2027-01-01T00:00:00Z')
+  .action(async (o: { role: string; name: string; expires?: string }) => {
+    const t = await api().request<{ id: string; role: string; name: string; token: string; expiresAt: string | null }>('POST', '/tokens', { role: o.role, name: o.name, ...(o.expires ? { expiresAt: o.expires } : {}) });
+    if (program.opts<{ json?: boolean }>().json) return print(t);
+    process.stdout.write(`created ${t.role} token ${t.id} (${t.name})${t.expiresAt ? `, expires ${t.expiresAt}` : ''}\n${t.token}\n(shown once: store it now)\n`);
+  });
+tok
+  .command('list')
+  .option('--limit <n>', 'most rows to print', String(LIST_DEFAULT_ROWS))
+  .action(async (o: { limit: string }) => printList('/tokens', ['id', 'role', 'name', 'state', 'createdBy', 'expiresAt', 'lastUsedAt', 'revokedAt'], {}, o.limit));
+tok.command('revoke <id>').action(async (id: string) => {
+  await api().request('DELETE', `/tokens/${encodeURIComponent(id)}`);
   process.stdout.write(`revoked ${id}\n`);
 });
 
@@ -253,6 +278,68 @@ program
     printList('/compliance', ['hostname', 'deviceId', 'toolId', 'state', 'since'], { asOf: o.asOf ? new Date(o.asOf).toISOString() : undefined, toolId: o.tool, state: o.state }, o.limit),
   );
 
+program
+  .command('keys')
+  .description("the server's public signing key (to verify evidence packs and audit checkpoints offline)")
+  .option('--out <file>', 'write the PEM there')
+  .action(async (o: { out?: string }) => {
+    const r = await api().request<{ items: { keyId: string; publicKeyPem: string }[] }>('GET', '/keys');
+    const k = r.items[0];
+    if (o.out) {
+      writeFileSync(o.out, k.publicKeyPem);
+      process.stdout.write(`wrote key ${k.keyId} to ${o.out}\n`);
+    } else if (program.opts<{ json?: boolean }>().json) print(r);
+    else process.stdout.write(k.publicKeyPem);
+  });
+
+function readKey(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new EdictError('EDICT_ERR_VALIDATION', `--key ${file}: ${(err as Error).message}`);
+  }
+}
+
+program
+  .command('report [action] [file]')
+  .description('compliance report as of a date (csv|json|html, or a signed evidence pack: zip); `report verify FILE.zip --key KEY.pem` checks a pack offline')
+  .option('--as-of <date>', 'e.g. "2026-07-10T00:00 Asia/Shanghai" or 2026-07-09T16:00:00Z (a bare date is refused)')
+  .option('--known-at <date>', 'what the server knew at that time (default now)')
+  .option('--policy <id>')
+  .option('--tool <id>')
+  .option('--tag <tag>')
+  .option('--format <format>', 'csv|json|html|zip', 'csv')
+  .option('--out <file>', 'write to this file (required for zip on a terminal)')
+  .option('--key <pem>', 'for verify: the server public key you hold (edictctl keys --out)')
+  .action(async (action: string | undefined, file: string | undefined, o: { asOf?: string; knownAt?: string; policy?: string; tool?: string; tag?: string; format: string; out?: string; key?: string }) => {
+    if (action === 'verify') {
+      if (!file) throw new EdictError('EDICT_ERR_VALIDATION', 'report verify FILE.zip --key KEY.pem: which file?');
+      if (!o.key) throw new EdictError('EDICT_ERR_VALIDATION', 'report verify: --key KEY.pem is required (the server key you hold; a pack is never checked against a key it carries itself)');
+      let zip: Buffer;
+      try {
+        zip = readFileSync(file);
+      } catch (err) {
+        throw new EdictError('EDICT_ERR_VALIDATION', `${file}: ${(err as Error).message}`);
+      }
+      const v = verifyPack(zip, readKey(o.key));
+      if (program.opts<{ json?: boolean }>().json) print(v);
+      else if (v.ok) process.stdout.write(`evidence pack verified: ${v.manifest!.files.length} files, ${v.manifest!.counts.rows} rows, as of ${v.manifest!.parameters.asOf}, signed by key ${v.manifest!.keyId}\n`);
+      else process.stdout.write(`evidence pack NOT verified:\n${v.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      if (!v.ok) process.exitCode = 2;
+      return;
+    }
+    if (action !== undefined) throw new EdictError('EDICT_ERR_VALIDATION', `report ${action}: unknown action (use \`report --as-of …\` or \`report verify FILE\`)`);
+    if (!o.asOf) throw new EdictError('EDICT_ERR_VALIDATION', '--as-of is required, e.g. "2026-07-10T00:00 Asia/Shanghai"');
+    if (!['csv', 'json', 'html', 'zip'].includes(o.format)) throw new EdictError('EDICT_ERR_VALIDATION', `--format: csv, json, html or zip, not ${o.format}`);
+    if (o.format === 'zip' && !o.out && process.stdout.isTTY) throw new EdictError('EDICT_ERR_VALIDATION', '--out FILE.zip is required for an evidence pack on a terminal');
+    const q = new URLSearchParams({ asOf: o.asOf, format: o.format, ...(o.knownAt ? { knownAt: o.knownAt } : {}), ...(o.policy ? { policy: o.policy } : {}), ...(o.tool ? { tool: o.tool } : {}), ...(o.tag ? { tag: o.tag } : {}) });
+    const body = await api().download(`/reports/compliance?${q}`);
+    if (o.out) {
+      writeFileSync(o.out, body);
+      process.stderr.write(`wrote ${o.out} (${body.length} bytes)\n`);
+    } else process.stdout.write(body);
+  });
+
 const audit = program.command('audit').description('the audit log');
 audit
   .command('list')
@@ -270,12 +357,49 @@ program
       process.stdout.write(`${Object.entries(p.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; policy delivered to ${p.rollout.delivered}\n`);
     }
   });
-audit.command('verify').action(async () => {
-  const r = await api().request<{ ok: boolean; entries: number; brokenAt?: number }>('GET', '/audit/verify');
-  if (program.opts<{ json?: boolean }>().json) print(r);
-  else process.stdout.write(r.ok ? `audit log intact: ${r.entries} entries verified\n` : `audit log BROKEN at entry ${r.brokenAt}\n`);
-  if (!r.ok) process.exitCode = 2;
-});
+audit
+  .command('checkpoint')
+  .description('a checkpoint of the chain head signed now, to keep outside the server')
+  .requiredOption('--out <file>', 'where to keep it')
+  .action(async (o: { out: string }) => {
+    const c = await api().request<AuditCheckpoint & { note?: string }>('GET', '/audit/checkpoint');
+    if (!c.signature) throw new EdictError('EDICT_ERR_NOT_FOUND', c.note ?? 'no checkpoint');
+    writeFileSync(o.out, JSON.stringify(c, null, 2) + '\n');
+    process.stdout.write(`checkpoint of entry ${c.seq} (${c.hash.slice(0, 16)}…) signed at ${c.at}, written to ${o.out}\n`);
+  });
+audit
+  .command('verify')
+  .description('verify the hash chain and every signed checkpoint (and one kept outside the server)')
+  .option('--against <file>', 'a checkpoint from `audit checkpoint --out`')
+  .option('--key <pem>', "the server key you hold (default: fetched from the server) to check the file's signature")
+  .action(async (o: { against?: string; key?: string }) => {
+    const r = await api().request<{ ok: boolean; entries: number; head: { seq: number; hash: string } | null; newestCheckpoint: AuditCheckpoint | null; problems: string[] }>('GET', '/audit/verify');
+    const problems = [...r.problems];
+    if (o.against) {
+      let c: AuditCheckpoint;
+      try {
+        c = JSON.parse(readFileSync(o.against, 'utf8')) as AuditCheckpoint;
+      } catch (err) {
+        throw new EdictError('EDICT_ERR_VALIDATION', `--against ${o.against}: ${(err as Error).message}`);
+      }
+      const key = o.key ? readKey(o.key) : (await api().request<{ items: { publicKeyPem: string }[] }>('GET', '/keys')).items[0].publicKeyPem;
+      const label = `checkpoint ${o.against} (entry ${c.seq}, ${c.at})`;
+      if (!verifyCheckpoint(c, key)) problems.push(`${label}: signature does not verify (forged or altered)`);
+      else {
+        const page = await api().request<{ items: { seq: number; hash: string }[] }>('GET', `/audit?cursor=${c.seq - 1}&limit=1`);
+        const e = page.items[0];
+        if (!e || e.seq !== c.seq) problems.push(`${label}: entry ${c.seq} is missing — entries covered by the checkpoint were removed (the log now ends at ${r.head?.seq ?? 0})`);
+        else if (e.hash !== c.hash) problems.push(`${label}: entry ${c.seq} has another hash than when it was signed — entries were edited or replaced`);
+      }
+    }
+    if (program.opts<{ json?: boolean }>().json) return print({ ...r, ok: problems.length === 0, problems });
+    process.stdout.write(`head: entry ${r.head?.seq ?? 0}${r.head ? ` (${r.head.hash.slice(0, 16)}…)` : ''}; ${r.entries} entries\n`);
+    process.stdout.write(`newest checkpoint: ${r.newestCheckpoint ? `entry ${r.newestCheckpoint.seq}, signed ${r.newestCheckpoint.at}` : 'none yet'}\n`);
+    if (problems.length) {
+      process.stdout.write(`audit log NOT intact:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      process.exitCode = 2;
+    } else process.stdout.write(`audit log intact: ${r.entries} entries verified${o.against ? `, and the checkpoint in ${o.against}` : ''}\n`);
+  });
 
 try {
   await program.parseAsync();

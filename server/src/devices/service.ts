@@ -15,10 +15,10 @@ export class DeviceService {
     private readonly compliance: ComplianceService,
   ) {}
 
-  async createEnrollmentToken(input: { label: string; ttlHours: number; maxUses: number }, actor: string): Promise<EnrollmentTokenRow & { token: string }> {
+  async createEnrollmentToken(input: { label: string; ttlHours: number; maxUses: number; tags: string[] }, actor: string): Promise<EnrollmentTokenRow & { token: string }> {
     return this.store.tx(async (r) => {
-      const t = await r.tokens.createEnrollmentToken(input.label, input.ttlHours, input.maxUses);
-      await r.audit.append(actor, 'enrollment-token.create', t.id, { label: t.label, expiresAt: t.expiresAt, maxUses: t.maxUses });
+      const t = await r.tokens.createEnrollmentToken(input.label, input.ttlHours, input.maxUses, input.tags);
+      await r.audit.append(actor, 'enrollment-token.create', t.id, { label: t.label, expiresAt: t.expiresAt, maxUses: t.maxUses, tags: t.tags });
       return t;
     });
   }
@@ -32,14 +32,14 @@ export class DeviceService {
     if (!ok) throw new EdictError('EDICT_ERR_NOT_FOUND', `enrollment token ${id}`);
   }
 
-  /** Trades an enrollment token for a new device and its credential (shown only here). */
+  /** Trades an enrollment token for a new device and its credential (shown only here); the device starts with the token's tags. */
   async enroll(token: string, hostname: string): Promise<{ deviceId: string; credential: string }> {
     const deviceId = newId('dev');
     const credential = newSecret('dev');
     await this.store.tx(async (r) => {
-      const tokenId = await r.tokens.consumeEnrollmentToken(token);
-      await r.devices.create(deviceId, hostname, credential, tokenId);
-      await r.audit.append(`enrollment:${tokenId}`, 'device.enroll', deviceId, { hostname });
+      const t = await r.tokens.consumeEnrollmentToken(token);
+      await r.devices.create(deviceId, hostname, credential, t.id, t.tags);
+      await r.audit.append(`enrollment:${t.id}`, 'device.enroll', deviceId, { hostname, tags: t.tags });
     });
     return { deviceId, credential };
   }
@@ -48,7 +48,7 @@ export class DeviceService {
     if (!(await this.store.devices.get(deviceId))) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${deviceId}`);
     // Scope may now match differently: a new bundle for the device and its states, all in one commit.
     await this.store.tx(async (r) => {
-      await r.devices.setTags(deviceId, tags);
+      await r.devices.setTags(deviceId, tags, actor);
       await r.audit.append(actor, 'device.tags', deviceId, { tags });
       await this.policies.touchDeviceInTx(deviceId);
       await this.compliance.reconcileDevice(deviceId, new Date().toISOString(), 'device-tags');

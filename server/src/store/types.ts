@@ -20,17 +20,38 @@ export interface EnrollmentTokenRow {
   maxUses: number;
   uses: number;
   revokedAt: string | null;
+  /** Tags every device enrolled with it starts with. */
+  tags: string[];
+}
+
+export interface ApiTokenRow {
+  id: string;
+  role: Role;
+  /** Shown in lists and, with the role, as the actor of every audit entry it makes. */
+  name: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
 }
 
 export interface TokenRepo {
-  createApiToken(role: Role, label: string): Promise<{ id: string; token: string }>;
-  countActiveApiTokens(role: Role): Promise<number>;
-  findApiToken(token: string): Promise<{ id: string; role: Role; label: string } | undefined>;
-  createEnrollmentToken(label: string, ttlHours: number, maxUses: number): Promise<EnrollmentTokenRow & { token: string }>;
+  createApiToken(role: Role, name: string, opts?: { expiresAt?: string | null; createdBy?: string }): Promise<{ id: string; token: string }>;
+  /** Tokens neither revoked nor expired at `now`, of a role. */
+  countActiveApiTokens(role: Role, now?: Date): Promise<number>;
+  /** The token a secret belongs to, revoked or expired included (the caller tells them apart). */
+  findApiToken(token: string): Promise<ApiTokenRow | undefined>;
+  getApiToken(id: string): Promise<ApiTokenRow | undefined>;
+  listApiTokens(): Promise<ApiTokenRow[]>;
+  revokeApiToken(id: string): Promise<boolean>;
+  /** Writes last-use instants in one batch (kept in memory between flushes). */
+  recordApiTokenUse(uses: readonly { id: string; at: string }[]): Promise<void>;
+  createEnrollmentToken(label: string, ttlHours: number, maxUses: number, tags?: readonly string[]): Promise<EnrollmentTokenRow & { token: string }>;
   listEnrollmentTokens(): Promise<EnrollmentTokenRow[]>;
   revokeEnrollmentToken(id: string): Promise<boolean>;
-  /** Counts one use of a valid token in one conditional statement (safe with concurrent writers); returns its id or throws. */
-  consumeEnrollmentToken(token: string, now?: Date): Promise<string>;
+  /** Counts one use of a valid token in one conditional statement (safe with concurrent writers); returns it or throws. */
+  consumeEnrollmentToken(token: string, now?: Date): Promise<{ id: string; tags: string[] }>;
 }
 
 export interface DeviceRow {
@@ -76,8 +97,19 @@ export interface PageQuery<K> {
   after?: K;
 }
 
+export interface TagChange {
+  at: string;
+  tags: string[];
+  /** Why: `enrolled`, `baseline` (history began; earlier tags unknown), or the actor who set them. */
+  cause: string;
+  recordedAt: string;
+}
+
 export interface DeviceRepo {
-  create(id: string, hostname: string, credential: string, enrollmentTokenId: string): Promise<void>;
+  /** Creates a device with its first tags (recorded in its tag history). */
+  create(id: string, hostname: string, credential: string, enrollmentTokenId: string, tags?: readonly string[]): Promise<void>;
+  /** A device's tag changes, oldest first. */
+  tagHistory(id: string): Promise<TagChange[]>;
   /** The device a credential belongs to, revoked or not (the caller tells the two apart). */
   findByCredential(credential: string): Promise<DeviceRow | undefined>;
   get(id: string): Promise<DeviceRow | undefined>;
@@ -91,7 +123,8 @@ export interface DeviceRepo {
   bumpPartVersion(id: string): Promise<number>;
   /** Ids of active devices that have not confirmed policies-part version `version` (or later). */
   notConfirmed(policiesVersion: number): Promise<string[]>;
-  setTags(id: string, tags: readonly string[]): Promise<boolean>;
+  /** Sets the tags and records the change in the device's tag history. */
+  setTags(id: string, tags: readonly string[], cause: string): Promise<boolean>;
   revoke(id: string): Promise<boolean>;
 }
 
@@ -159,6 +192,8 @@ export interface DetectionRepo {
   findingStateBefore(deviceId: string, detectionKey: string, beforeIso: string): Promise<'present' | 'absent' | undefined>;
   /** Per OS user, how many findings of one device × tool are present with their last event before `beforeIso`. */
   presentUsersBefore(deviceId: string, toolId: string, beforeIso: string): Promise<{ user: string; findings: number }[]>;
+  /** The present installs and running copies of some devices (× tools), with their newest event's evidence. */
+  currentFindings(deviceIds: readonly string[], toolIds?: readonly string[]): Promise<{ deviceId: string; toolId: string; kind: string; user: string; observedAt: string; eventId: string; evidence: unknown }[]>;
   /** Present installs or running copies now (the current picture), optionally one device / some tools. */
   present(filter?: { deviceId?: string; toolIds?: readonly string[] }): Promise<{ deviceId: string; toolId: string; user: string; kind: string }[]>;
 }
@@ -330,11 +365,43 @@ export interface AuditEntry {
   hash: string;
 }
 
+export interface AuditCheckpoint {
+  /** The entry the checkpoint covers up to (its sequence number) and that entry's hash. */
+  seq: number;
+  hash: string;
+  at: string;
+  keyId: string;
+  /** base64 Ed25519 signature over the canonical text of {seq, hash, at}. */
+  signature: string;
+}
+
 export interface AuditRepo {
   /** Appends one entry chained to the newest; two writers can never chain to the same entry. */
   append(actor: string, action: string, subject: string, detail?: unknown): Promise<void>;
   list(limit: number, afterSeq?: number): Promise<AuditEntry[]>;
-  verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number }>;
+  /** Walks the chain; the first entry that breaks it, if any, and the head. */
+  verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }>;
+  head(): Promise<{ seq: number; hash: string } | null>;
+  entry(seq: number): Promise<AuditEntry | undefined>;
+  addCheckpoint(c: AuditCheckpoint): Promise<void>;
+  checkpoints(): Promise<AuditCheckpoint[]>;
+}
+
+/** What a compliance report reads, a chunk of devices at a time, "as of" an instant and "as known" at another. */
+export interface ReportRepo {
+  /** Devices enrolled at `asOf` (and known by `knownAt`), not revoked by then, by hostname then id. */
+  population(asOf: string, knownAt: string): Promise<{ id: string; hostname: string; enrolledAt: string }[]>;
+  /** Devices enrolled after `asOf` (known by `knownAt`): not part of the report's population. */
+  countEnrolledAfter(asOf: string, knownAt: string): Promise<number>;
+  tagHistory(deviceIds: readonly string[], knownAt: string): Promise<(TagChange & { deviceId: string })[]>;
+  /** The state change in force at `asOf` per device × tool, as known at `knownAt`. */
+  statesAt(deviceIds: readonly string[], toolIds: readonly string[], asOf: string, knownAt: string): Promise<{ deviceId: string; toolId: string; state: ComplianceState; since: string }[]>;
+  /** Detection events of installs and runs observed by `asOf` and received by `knownAt`, oldest first. */
+  events(deviceIds: readonly string[], toolIds: readonly string[], asOf: string, knownAt: string): Promise<(PresenceEvent & { deviceId: string; toolId: string; eventId: string; kind: string; evidence: unknown })[]>;
+  /** Exceptions granted by `asOf` (as known at `knownAt`), with their decision and end as known then. */
+  exceptions(deviceIds: readonly string[], toolIds: readonly string[], asOf: string, knownAt: string): Promise<ExceptionRow[]>;
+  /** The last report received from each device by `knownAt`. */
+  lastReports(deviceIds: readonly string[], knownAt: string): Promise<{ deviceId: string; at: string }[]>;
 }
 
 /** Every repository; what a transaction hands to its callback. */
@@ -346,6 +413,7 @@ export interface Repos {
   readonly policies: PolicyRepo;
   readonly exceptions: ExceptionRepo;
   readonly audit: AuditRepo;
+  readonly reports: ReportRepo;
 }
 
 export interface Store extends Repos {

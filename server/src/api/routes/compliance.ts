@@ -1,34 +1,38 @@
-// Compliance: the state of every device x banned tool now or as of any past instant (recomputed
-// from the timeline), and one device's timeline with every state change and its cause.
+// Compliance, from the recorded state: every device × banned tool now or as of an instant
+// (paged), the devices violating a ban now with what is present, one device's timeline, and the
+// summary of every ban in force.
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { EdictError } from '../../../../shared/src/errors.js';
-import { ComplianceState } from '../../../../shared/src/policy/compliance.js';
-import { Timestamp } from '../../../../shared/src/protocol/common.js';
-import { READERS, requireRole } from '../auth.js';
+import { parseInstant } from '../../../../shared/src/policy/instant.js';
 import type { ApiContext } from '../context.js';
-import { decodeCursor, page, PageParams } from '../paging.js';
+import { Schemas } from '../operations.js';
+import { decodeCursor, page } from '../paging.js';
 import { parseInput } from '../validate.js';
 
-const AsOf = z.strictObject({
-  ...PageParams,
-  asOf: Timestamp.optional(),
-  toolId: z.string().max(64).optional(),
-  deviceId: z.string().max(64).optional(),
-  state: ComplianceState.optional(),
-});
-
 export function complianceRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const readers = requireRole(ctx.store.tokens, READERS);
-  app.get('/compliance', { preHandler: readers }, async (req) => {
-    const q = parseInput(AsOf, req.query);
-    const asOf = q.asOf ? new Date(q.asOf).toISOString() : undefined;
+  app.get('/compliance', ctx.op('GET /compliance'), async (req) => {
+    const q = parseInput(Schemas.compliance, req.query);
+    const asOf = q.asOf ? parseInstant(q.asOf, 'asOf').toISOString() : undefined;
     const rows = await ctx.store.compliance.list({ limit: q.limit, after: decodeCursor<[string, string]>(q.cursor, 2), toolId: q.toolId, deviceId: q.deviceId, state: q.state, asOf });
     return { asOf: asOf ?? new Date().toISOString(), ...page(rows, q.limit, (r) => [r.deviceId, r.toolId]) };
   });
-  app.get<{ Params: { id: string } }>('/devices/:id/timeline', { preHandler: readers }, async (req) => {
+  app.get('/violations', ctx.op('GET /violations'), async (req) => {
+    const q = parseInput(Schemas.violations, req.query);
+    const rows = await ctx.store.compliance.list({ limit: q.limit, after: decodeCursor<[string, string]>(q.cursor, 2), toolId: q.toolId, deviceId: q.deviceId, state: 'violating' });
+    const findings = rows.length ? await ctx.store.detections.currentFindings([...new Set(rows.map((r) => r.deviceId))], [...new Set(rows.map((r) => r.toolId))]) : [];
+    const p = page(rows, q.limit, (r) => [r.deviceId, r.toolId]);
+    return {
+      items: p.items.map((r) => {
+        const present = findings.filter((f) => f.deviceId === r.deviceId && f.toolId === r.toolId);
+        return { ...r, users: [...new Set(present.map((f) => f.user))].sort(), findings: present.map(({ deviceId: _d, toolId: _t, ...f }) => f) };
+      }),
+      next: p.next,
+    };
+  });
+  app.get<{ Params: { id: string } }>('/devices/:id/timeline', ctx.op('GET /devices/{id}/timeline'), async (req) => {
     if (!(await ctx.store.devices.get(req.params.id))) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${req.params.id}`);
-    const q = parseInput(z.strictObject({ toolId: z.string().max(64).optional() }), req.query);
+    const q = parseInput(Schemas.timeline, req.query);
     return { items: await ctx.store.compliance.timeline(req.params.id, q.toolId) };
   });
+  app.get('/summary', ctx.op('GET /summary'), async () => ctx.rollouts.summary());
 }

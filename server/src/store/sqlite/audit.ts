@@ -3,7 +3,7 @@
 // breaks verification from that row on. A unique index on prev_hash means two writers can never
 // both chain to the same entry: the loser's transaction fails instead of forking the chain.
 import { auditEntryHash, AUDIT_GENESIS } from '../../audit-chain.js';
-import type { AuditEntry, AuditRepo } from '../types.js';
+import type { AuditCheckpoint, AuditEntry, AuditRepo } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 const COLUMNS = 'seq, at, actor, action, subject, detail, prev_hash AS prevHash, hash';
@@ -27,14 +27,33 @@ export class SqliteAudit implements AuditRepo {
     }));
   }
 
-  async verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number }> {
+  async verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }> {
     let prev = AUDIT_GENESIS;
     let n = 0;
+    let head: { seq: number; hash: string } | null = null;
     for (const r of this.c.prep(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`).iterate() as IterableIterator<AuditEntry & { detail: string }>) {
       n++;
-      if (r.prevHash !== prev || r.hash !== auditEntryHash(prev, r.at, r.actor, r.action, r.subject, r.detail)) return { ok: false, entries: n, brokenAt: r.seq };
+      if (r.prevHash !== prev || r.hash !== auditEntryHash(prev, r.at, r.actor, r.action, r.subject, r.detail)) return { ok: false, entries: n, brokenAt: r.seq, head };
       prev = r.hash;
+      head = { seq: r.seq, hash: r.hash };
     }
-    return { ok: true, entries: n };
+    return { ok: true, entries: n, head };
+  }
+
+  async head(): Promise<{ seq: number; hash: string } | null> {
+    return (this.c.prep('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined) ?? null;
+  }
+
+  async entry(seq: number): Promise<AuditEntry | undefined> {
+    const r = this.c.prep(`SELECT ${COLUMNS} FROM audit_log WHERE seq = ?`).get(seq) as (AuditEntry & { detail: string }) | undefined;
+    return r && { ...r, detail: JSON.parse(r.detail) };
+  }
+
+  async addCheckpoint(cp: AuditCheckpoint): Promise<void> {
+    this.c.prep('INSERT OR IGNORE INTO audit_checkpoints(seq, hash, at, key_id, signature) VALUES (?, ?, ?, ?, ?)').run(cp.seq, cp.hash, cp.at, cp.keyId, cp.signature);
+  }
+
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    return this.c.prep('SELECT seq, hash, at, key_id AS keyId, signature FROM audit_checkpoints ORDER BY seq').all() as AuditCheckpoint[];
   }
 }

@@ -94,6 +94,20 @@ export class SqliteDetections implements DetectionRepo {
       .all(deviceId, toolId, beforeIso) as { user: string; findings: number }[];
   }
 
+  async currentFindings(deviceIds: readonly string[], toolIds?: readonly string[]): Promise<{ deviceId: string; toolId: string; kind: string; user: string; observedAt: string; eventId: string; evidence: unknown }[]> {
+    return (
+      this.c
+        .prep(
+          `SELECT f.device_id AS deviceId, f.tool_id AS toolId, f.kind, f.os_user AS user, f.observed_at AS observedAt, f.event_id AS eventId, e.evidence
+           FROM findings f JOIN detection_events e ON e.event_id = f.event_id
+           WHERE f.device_id IN (SELECT value FROM json_each(?)) AND f.state = 'present' AND f.kind IN ('installed', 'running')
+             AND (? IS NULL OR f.tool_id IN (SELECT value FROM json_each(?)))
+           ORDER BY f.device_id, f.tool_id, f.observed_at, f.event_id`,
+        )
+        .all(JSON.stringify(deviceIds), toolIds ? 1 : null, JSON.stringify(toolIds ?? [])) as { deviceId: string; toolId: string; kind: string; user: string; observedAt: string; eventId: string; evidence: string }[]
+    ).map((r) => ({ ...r, evidence: JSON.parse(r.evidence) }));
+  }
+
   async present(filter: { deviceId?: string; toolIds?: readonly string[] } = {}): Promise<{ deviceId: string; toolId: string; user: string; kind: string }[]> {
     const where = ["state = 'present'", "kind IN ('installed', 'running')"];
     const args: unknown[] = [];

@@ -1,6 +1,6 @@
 // Enrolled devices in SQLite: identity, hashed credential, last facts from hello and last health.
 import { hashSecret } from '../../secrets.js';
-import type { DeviceRepo, DeviceRow, PageQuery, PresenceUpdate } from '../types.js';
+import type { DeviceRepo, DeviceRow, PageQuery, PresenceUpdate, TagChange } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 const COLUMNS = `id, hostname, enrolled_at AS enrolledAt, platform, os_release AS osRelease, arch,
@@ -30,10 +30,20 @@ function decode(row: Raw | undefined): DeviceRow | undefined {
 export class SqliteDevices implements DeviceRepo {
   constructor(private readonly c: SqliteConnection) {}
 
-  async create(id: string, hostname: string, credential: string, enrollmentTokenId: string): Promise<void> {
+  async create(id: string, hostname: string, credential: string, enrollmentTokenId: string, tags: readonly string[] = []): Promise<void> {
+    const now = new Date().toISOString();
+    const t = JSON.stringify([...new Set(tags)].sort());
     this.c
-      .prep('INSERT INTO devices(id, hostname, credential_hash, enrollment_token_id, enrolled_at) VALUES (?, ?, ?, ?, ?)')
-      .run(id, hostname, hashSecret(credential), enrollmentTokenId, new Date().toISOString());
+      .prep('INSERT INTO devices(id, hostname, credential_hash, enrollment_token_id, enrolled_at, tags) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(id, hostname, hashSecret(credential), enrollmentTokenId, now, t);
+    this.c.prep("INSERT INTO device_tags(device_id, at, tags, cause, recorded_at) VALUES (?, ?, ?, 'enrolled', ?)").run(id, now, t, now);
+  }
+
+  async tagHistory(id: string): Promise<TagChange[]> {
+    return (this.c.prep('SELECT at, tags, cause, recorded_at AS recordedAt FROM device_tags WHERE device_id = ? ORDER BY at, seq').all(id) as (Omit<TagChange, 'tags'> & { tags: string })[]).map((r) => ({
+      ...r,
+      tags: JSON.parse(r.tags) as string[],
+    }));
   }
 
   async findByCredential(credential: string): Promise<DeviceRow | undefined> {
@@ -80,8 +90,12 @@ export class SqliteDevices implements DeviceRepo {
     return this.c.prep('SELECT id FROM devices WHERE revoked_at IS NULL AND (applied_policies IS NULL OR applied_policies < ?)').pluck().all(policiesVersion) as string[];
   }
 
-  async setTags(id: string, tags: readonly string[]): Promise<boolean> {
-    return this.c.prep('UPDATE devices SET tags = ? WHERE id = ?').run(JSON.stringify([...new Set(tags)].sort()), id).changes > 0;
+  async setTags(id: string, tags: readonly string[], cause: string): Promise<boolean> {
+    const t = JSON.stringify([...new Set(tags)].sort());
+    if (this.c.prep('UPDATE devices SET tags = ? WHERE id = ?').run(t, id).changes === 0) return false;
+    const now = new Date().toISOString();
+    this.c.prep('INSERT INTO device_tags(device_id, at, tags, cause, recorded_at) VALUES (?, ?, ?, ?, ?)').run(id, now, t, cause, now);
+    return true;
   }
 
   async revoke(id: string): Promise<boolean> {

@@ -16,6 +16,7 @@ import { SqliteDetections } from './detections.js';
 import { SqliteDevices } from './devices.js';
 import { SqliteExceptions } from './exceptions.js';
 import { SqlitePolicies } from './policies.js';
+import { SqliteReports } from './reports.js';
 import { SqliteTokens } from './tokens.js';
 
 interface TxState {
@@ -31,6 +32,7 @@ export class SqliteStore implements Store {
   readonly policies;
   readonly exceptions;
   readonly audit;
+  readonly reports;
   private readonly inner: Repos;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly txContext = new AsyncLocalStorage<TxState>();
@@ -54,6 +56,7 @@ export class SqliteStore implements Store {
       policies: new SqlitePolicies(conn),
       exceptions: new SqliteExceptions(conn),
       audit: new SqliteAudit(conn),
+      reports: new SqliteReports(conn),
     };
     this.tokens = this.facade(this.inner.tokens);
     this.devices = this.facade(this.inner.devices);
@@ -62,6 +65,7 @@ export class SqliteStore implements Store {
     this.policies = this.facade(this.inner.policies);
     this.exceptions = this.facade(this.inner.exceptions);
     this.audit = this.facade(this.inner.audit);
+    this.reports = this.facade(this.inner.reports);
   }
 
   static open(dataDir: string, onBackgroundError?: (message: string) => void): SqliteStore {

@@ -2,10 +2,11 @@
 import * as initial from './20261121T0600-initial.js';
 import * as serverCore from './20261130T0300-server-core.js';
 import * as rollouts from './20261130T0500-rollouts.js';
+import * as auditors from './20261130T0700-auditors.js';
 
 export interface Migration {
   id: string;
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [initial, serverCore, rollouts];
+export const MIGRATIONS: readonly Migration[] = [initial, serverCore, rollouts, auditors];
