@@ -76,10 +76,15 @@ describe.each([
   });
 
   test(`violations list ${expected === 'enforce' ? 'holds' : 'does not hold'} the detections`, async () => {
-    const v = await server.api('GET', '/violations?toolId=claude-code');
-    const kinds = v.body.items.map((d: any) => d.kind).sort();
+    const v = await waitFor(async () => {
+      const r = (await server.api('GET', '/violations?toolId=claude-code')).body.items;
+      return expected === 'enforce' ? (r.length ? r : undefined) : true;
+    }, 'the violations list');
+    const items = (await server.api('GET', '/violations?toolId=claude-code')).body.items;
+    void v;
+    const kinds = items.flatMap((d: any) => d.findings.map((f: any) => f.kind)).sort();
     if (expected === 'enforce') expect(kinds).toEqual(expect.arrayContaining(['installed', 'running']));
-    else expect(v.body.items).toEqual([]);
+    else expect(items).toEqual([]);
   });
 
   test('the process ending is reported as absent', async () => {
