@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// edict-server: starts the Edict server. Config from --config FILE, EDICT_SERVER_* environment
-// variables and flags, validated once; a bad config exits 78 naming every bad field.
+// edict-server: starts the Edict server (the default command), or backs up / restores its
+// database. Config from --config FILE, EDICT_SERVER_* environment variables and flags, validated
+// once; a bad config exits 78 naming every bad field.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { EdictError } from '../../shared/src/errors.js';
 import { EDICT_VERSION_LINE } from '../../shared/src/version.js';
 import { startServer } from './app.js';
 import { loadServerConfig } from './config.js';
 import { EXIT_CONFIG } from './constants.js';
+import { backupDatabase, restoreDatabase } from './store/index.js';
 
 const program = new Command('edict-server')
   .description('Edict server: agent gateway, admin API, policy store')
@@ -18,28 +22,14 @@ const program = new Command('edict-server')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
   .showHelpAfterError();
 
-program.parse();
-const o = program.opts<{ config?: string; port?: string; host?: string; data?: string; logLevel?: string }>();
+type Opts = { config?: string; port?: string; host?: string; data?: string; logLevel?: string };
 
-try {
-  const config = loadServerConfig({
-    file: o.config,
-    env: process.env,
-    flags: { port: o.port, host: o.host, dataDir: o.data, logLevel: o.logLevel },
-  });
-  const server = await startServer(config);
-  // One plain line for people and scripts (npm start and tests read it).
-  process.stdout.write(`edict-server listening on ${server.url} (admin token file: ${server.adminTokenFile})\n`);
-  const stop = (signal: string) => {
-    process.stdout.write(`edict-server stopping (${signal})\n`);
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
-} catch (err) {
+function config() {
+  const o = program.opts<Opts>();
+  return loadServerConfig({ file: o.config, env: process.env, flags: { port: o.port, host: o.host, dataDir: o.data, logLevel: o.logLevel } });
+}
+
+function fail(err: unknown): never {
   if (err instanceof EdictError) {
     process.stderr.write(`edict-server: ${err.code}: ${err.message}\n`);
     process.exit(err.code === 'EDICT_ERR_CONFIG' ? EXIT_CONFIG : 1);
@@ -47,3 +37,75 @@ try {
   process.stderr.write(`edict-server: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 }
+
+/** The pid of a server running on this data folder, if any (its pid file names a live process). */
+function runningServer(dataDir: string): number | undefined {
+  const file = path.join(dataDir, 'server.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the server (the default)')
+  .action(async () => {
+    try {
+      const cfg = config();
+      const server = await startServer(cfg);
+      const pidFile = path.join(cfg.dataDir, 'server.pid');
+      writeFileSync(pidFile, `${process.pid}\n`);
+      // One plain line for people and scripts (npm start and tests read it).
+      process.stdout.write(`edict-server listening on ${server.url} (admin token file: ${server.adminTokenFile})\n`);
+      const stop = (signal: string) => {
+        process.stdout.write(`edict-server stopping (${signal})\n`);
+        server.close().then(
+          () => {
+            rmSync(pidFile, { force: true });
+            process.exit(0);
+          },
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('backup')
+  .description('a consistent copy of the database, taken while the server runs (VACUUM INTO), checked with integrity_check')
+  .requiredOption('--to <file>', 'the new backup file')
+  .action((o: { to: string }) => {
+    try {
+      const r = backupDatabase(config().dataDir, path.resolve(o.to));
+      process.stdout.write(`backup written to ${path.resolve(o.to)} (${r.bytes} bytes, as of ${r.at}); integrity_check ok. Keep signing-key.pem from the data folder with it.\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('restore')
+  .description('replace the database with a backup (the server must be stopped; the replaced database is kept beside it)')
+  .requiredOption('--from <file>', 'a backup made by `edict-server backup`')
+  .action((o: { from: string }) => {
+    try {
+      const dataDir = config().dataDir;
+      const pid = runningServer(dataDir);
+      if (pid) throw new EdictError('EDICT_ERR_VALIDATION', `the server is running on ${dataDir} (pid ${pid}); stop it first (systemctl stop edict-server)`);
+      const r = restoreDatabase(dataDir, path.resolve(o.from));
+      process.stdout.write(`restored ${path.resolve(o.from)} into ${dataDir}${r.replaced ? `; the previous database is kept as ${r.replaced}` : ''}\n`);
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+await program.parseAsync();

@@ -43,7 +43,58 @@ describe('authentication and roles', () => {
   });
 });
 
+describe('API tokens', () => {
+  test('created with a role, shown once, stored hashed, listed with last use; the last admin token cannot be revoked', async () => {
+    const created = await server.api('POST', '/tokens', { role: 'helpdesk', name: 'helpdesk-wang', expiresAt: '2099-01-01T00:00 Asia/Shanghai' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ role: 'helpdesk', name: 'helpdesk-wang', token: expect.stringMatching(/^edict_hlp_/), expiresAt: '2098-12-31T16:00:00.000Z' });
+    const stored = server.db.prepare('SELECT token_hash FROM api_tokens WHERE id = ?').pluck().get(created.body.id) as string;
+    expect(stored).toMatch(/^[0-9a-f]{64}$/);
+    expect((await api(server.url, created.body.token, 'GET', '/devices')).status).toBe(200);
+    const list = (await server.api('GET', '/tokens')).body.items;
+    expect(JSON.stringify(list)).not.toContain(created.body.token);
+    expect(list.find((t: any) => t.id === created.body.id)).toMatchObject({ state: 'active', createdBy: 'admin:initial', lastUsedAt: expect.any(String) });
+    const initial = list.find((t: any) => t.name === 'initial');
+    expect(initial).toMatchObject({ role: 'admin', state: 'active' });
+    // The initial admin token is the only admin: it cannot be revoked...
+    expect((await server.api('DELETE', `/tokens/${initial.id}`)).body.error.code).toBe('EDICT_ERR_LAST_ADMIN_TOKEN');
+    // ...until there is another one.
+    const second = (await server.api('POST', '/tokens', { role: 'admin', name: 'second-admin' })).body;
+    expect((await server.api('DELETE', `/tokens/${created.body.id}`, undefined, second.token)).status).toBe(204);
+    expect((await api(server.url, created.body.token, 'GET', '/devices')).body.error.code).toBe('EDICT_ERR_TOKEN_REVOKED');
+    const audit = (await server.api('GET', '/audit?limit=1000')).body.items.filter((e: any) => e.action.startsWith('api-token.'));
+    expect(audit.map((e: any) => [e.actor, e.action, e.detail.name])).toEqual(
+      expect.arrayContaining([
+        ['admin:initial', 'api-token.create', 'helpdesk-wang'],
+        ['admin:second-admin', 'api-token.revoke', 'helpdesk-wang'],
+      ]),
+    );
+    await server.api('DELETE', `/tokens/${second.id}`);
+  });
+  test('bad token requests: unknown role, a bare-date expiry, a past expiry, an unknown id — each one clear error', async () => {
+    expect((await server.api('POST', '/tokens', { role: 'root', name: 'x' })).body.error).toMatchObject({ code: 'EDICT_ERR_VALIDATION', message: expect.stringMatching(/role/) });
+    expect((await server.api('POST', '/tokens', { role: 'auditor', name: 'x', expiresAt: '2099-01-01' })).body.error.message).toMatch(/bare date/);
+    expect((await server.api('POST', '/tokens', { role: 'auditor', name: 'x', expiresAt: '2000-01-01T00:00:00Z' })).body.error.message).toMatch(/future/);
+    expect((await server.api('DELETE', '/tokens/tok_nope')).body.error.code).toBe('EDICT_ERR_NOT_FOUND');
+  });
+});
+
 describe('enrollment', () => {
+  test('devices enrolled with a tagged token start with its tags, recorded in their tag history', async () => {
+    const t = (await server.api('POST', '/enrollment-tokens', { label: 'mdm profile', tags: ['eng', 'shanghai', 'eng'] })).body;
+    expect(t.tags).toEqual(['eng', 'shanghai']);
+    const d = (await api(server.url, undefined, 'POST', '/enroll', { token: t.token, hostname: 'tagged-1' })).body;
+    const shown = (await server.api('GET', `/devices/${d.deviceId}`)).body;
+    expect(shown.tags).toEqual(['eng', 'shanghai']);
+    expect(shown.tagHistory).toEqual([expect.objectContaining({ tags: ['eng', 'shanghai'], cause: 'enrolled' })]);
+    await server.api('PUT', `/devices/${d.deviceId}/tags`, { tags: ['ops'] });
+    const later = (await server.api('GET', `/devices/${d.deviceId}`)).body.tagHistory;
+    expect(later.map((h: any) => [h.tags, h.cause])).toEqual([[['eng', 'shanghai'], 'enrolled'], [['ops'], 'admin:initial']]);
+    const bad = await server.api('POST', '/enrollment-tokens', { tags: ['', 'x'.repeat(65)] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/tags\.0.*tags\.1/);
+  });
+
   test('a token is single-shown, stored hashed, and trades for a device credential', async () => {
     const created = await server.api('POST', '/enrollment-tokens', { label: 'wave 1', maxUses: 2 });
     expect(created.status).toBe(201);
