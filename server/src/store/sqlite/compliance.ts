@@ -37,6 +37,8 @@ export class SqliteCompliance implements ComplianceRepo {
           ORDER BY t.at DESC, t.seq DESC LIMIT 1)`
       : 'c.since';
     const head: unknown[] = q.asOf ? [q.asOf, q.asOf] : [];
+    // As of an instant, a device enrolled later has no state then (it is not "clear": it was not there).
+    if (q.asOf) (where.push('d.enrolled_at <= ?'), args.push(q.asOf));
     if (q.toolId) (where.push('c.tool_id = ?'), args.push(q.toolId));
     if (q.deviceId) (where.push('c.device_id = ?'), args.push(q.deviceId));
     if (q.after) (where.push('(c.device_id, c.tool_id) > (?, ?)'), args.push(...q.after));
