@@ -39,35 +39,21 @@ async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Prom
   }));
 }
 
-async function connectAll(): Promise<Record<string, unknown>> {
+/** Enrolls every agent not enrolled yet and, with `connect`, connects it; counts and a few errors. */
+async function bringUp(connect: boolean): Promise<{ ok: number; failed: number; errors: string[]; ms: number }> {
   const t0 = performance.now();
   let ok = 0;
   const errors: string[] = [];
   await pool(agents, init!.concurrency, async (a) => {
     try {
       if (!a.deviceId) await a.enroll(init!.enrollToken!);
-      await a.connect();
+      if (connect) await a.connect();
       ok++;
     } catch (err) {
       if (errors.length < 5) errors.push((err as Error).message);
     }
   });
-  return { connected: ok, failed: agents.length - ok, errors, ms: performance.now() - t0 };
-}
-
-async function enrollAll(): Promise<Record<string, unknown>> {
-  const t0 = performance.now();
-  let ok = 0;
-  const errors: string[] = [];
-  await pool(agents, init!.concurrency, async (a) => {
-    try {
-      if (!a.deviceId) await a.enroll(init!.enrollToken!);
-      ok++;
-    } catch (err) {
-      if (errors.length < 5) errors.push((err as Error).message);
-    }
-  });
-  return { enrolled: ok, failed: agents.length - ok, errors, ms: performance.now() - t0 };
+  return { ok, failed: agents.length - ok, errors, ms: performance.now() - t0 };
 }
 
 async function ingest(seconds: number, spec: SimEventSpec, n = agents.length): Promise<Record<string, unknown>> {
@@ -122,10 +108,14 @@ process.on('message', (cmd: Command) => {
           agents = Array.from({ length: cmd.count }, (_, i) => new SimAgent(cmd.url, `${cmd.hostnamePrefix}-${i}`, cmd.localAddress));
           cmd.enrollments?.forEach((e, i) => agents[i]?.use(e));
           return process.send!({ op: 'ready' });
-        case 'connect':
-          return reply(cmd.id, await connectAll());
-        case 'enroll':
-          return reply(cmd.id, await enrollAll());
+        case 'connect': {
+          const { ok, ...r } = await bringUp(true);
+          return reply(cmd.id, { connected: ok, ...r });
+        }
+        case 'enroll': {
+          const { ok, ...r } = await bringUp(false);
+          return reply(cmd.id, { enrolled: ok, ...r });
+        }
         case 'ingest':
           return reply(cmd.id, await ingest(cmd.seconds, cmd.spec, cmd.agents));
         case 'report-all': {
