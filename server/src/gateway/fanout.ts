@@ -17,6 +17,8 @@ export class FanOut {
   private readonly needs = new Map<string, Set<PartName>>();
   private pumping = false;
   private retry?: NodeJS.Timeout;
+  /** Slow readers skipped by a pass, tried again after FANOUT_RETRY_MS. */
+  private readonly deferred = new Map<string, Set<PartName>>();
   readonly stats = { sent: { catalog: 0, policies: 0, device: 0 }, deferred: 0 };
 
   constructor(
@@ -59,7 +61,6 @@ export class FanOut {
   }
 
   private async run(): Promise<void> {
-    const deferred: [string, Set<PartName>][] = [];
     while (this.needs.size) {
       const start = performance.now();
       for (const [id, parts] of this.needs) {
@@ -68,7 +69,9 @@ export class FanOut {
         const conn = this.registry.get(id);
         if (!conn || conn.closing) continue; // it gets what it lacks at its next hello
         if (conn.ws.bufferedAmount > FANOUT_HIGH_WATER_BYTES) {
-          deferred.push([id, parts]);
+          const d = this.deferred.get(id) ?? new Set<PartName>();
+          for (const p of parts) d.add(p);
+          this.deferred.set(id, d);
           this.stats.deferred++;
           continue;
         }
@@ -82,10 +85,12 @@ export class FanOut {
       }
       await yieldToLoop();
     }
-    if (deferred.length) {
-      clearTimeout(this.retry);
+    if (this.deferred.size && !this.retry) {
       this.retry = setTimeout(() => {
-        for (const [id, parts] of deferred) for (const p of parts) this.mark(p, [id]);
+        this.retry = undefined;
+        const again = [...this.deferred];
+        this.deferred.clear();
+        for (const [id, parts] of again) for (const p of parts) this.mark(p, [id]);
       }, FANOUT_RETRY_MS);
       this.retry.unref();
     }
@@ -94,5 +99,6 @@ export class FanOut {
   stop(): void {
     clearTimeout(this.retry);
     this.needs.clear();
+    this.deferred.clear();
   }
 }
