@@ -1,9 +1,9 @@
 // The agent's run loop. Watches processes (process-watcher.ts) and scans the inventory, each on a
 // plain timer, turns changes into detection events in the durable outbox (a tool found, gone, or
 // moved to another ban stage), and drains the outbox to the server one batch at a time, dropping a
-// batch only when its ack arrives. Policy comes from the server, is cached on
-// disk and evaluated locally on server-corrected time, so stages flip on time while offline.
-// Everything it knows is in readable files in its state folder.
+// batch only when its ack arrives. Policy comes from the server, is cached on disk and evaluated
+// locally on server-corrected time, so stages flip on time while offline. Everything it knows is
+// in readable files in its state folder.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
