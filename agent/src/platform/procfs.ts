@@ -43,10 +43,6 @@ export function procfsSource(procRoot = '/proc'): ProcessSource {
         return undefined; // no loadavg (unusual /proc): the caller lists /proc instead
       }
     },
-    pidMax() {
-      const v = Number(readOrUndefined(`${procRoot}/sys/kernel/pid_max`)?.trim());
-      return Number.isInteger(v) && v > 0 ? v : undefined;
-    },
     isProcess(pid) {
       // Most pids after the last poll's are threads or already gone: ask cheaply first (no exception).
       if (!existsSync(`${procRoot}/${pid}`)) return false;

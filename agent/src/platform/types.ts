@@ -44,8 +44,6 @@ export interface ProcessSource {
    * previous value (threads take pids too, see isProcess). Undefined where the OS cannot tell.
    */
   lastPid?(): number | undefined;
-  /** Highest pid plus one (pids wrap around to low numbers after it). */
-  pidMax?(): number | undefined;
   /** False for a thread id or a pid that does not exist (a thread's /proc entry opens like a process's). */
   isProcess?(pid: number): boolean;
   /** Start time in clock ticks since boot: with the pid, identifies one process for its lifetime. */

@@ -130,14 +130,12 @@ const pidsOf = (t: ProcessTracker) => t.detections().map((d) => d.evidence.pid);
   });
 });
 
-/** A /proc tree the test writes: loadavg's last pid, pid_max, and per pid stat/status/cmdline/exe. */
+/** A /proc tree the test writes: loadavg's last pid, and per pid stat/status/cmdline/exe. */
 class FakeProc {
   readonly root = tempDir('edict-fakeproc-');
   constructor() {
     // Same "namespace" as this process: /proc/self names our pid, so the last-pid fast path is used.
     symlinkSync(String(process.pid), path.join(this.root, 'self'));
-    mkdirSync(path.join(this.root, 'sys/kernel'), { recursive: true });
-    writeFileSync(path.join(this.root, 'sys/kernel/pid_max'), '200\n');
     this.last(100);
   }
   last(pid: number): void {
@@ -207,7 +205,7 @@ describe('a synthetic /proc', () => {
     expect(t.seen.has(103)).toBe(true);
     expect(pidsOf(t)).toEqual([]);
 
-    // It ends; the counter passes pid_max (200) and hands 103 out again, to Claude Code run by node.
+    // It ends; the counter passes pid_max and wraps around, handing 103 out again, to Claude Code run by node.
     proc.add(103, { name: 'node', exe: process.execPath, cmd: ['node', '/opt/x/node_modules/@anthropic-ai/claude-code/cli.js'], start: 90 });
     proc.last(103);
     clock.now += 500;
