@@ -7,7 +7,6 @@
 // name is not the tool. Nothing from the file leaves this module except the hash and which
 // catalogued markers it contains.
 import { openSync, readSync, readlinkSync, closeSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
@@ -217,10 +216,16 @@ function shownPath(file: string): string {
   }
 }
 
-/** One read at a time through one reused buffer: hashing a 100 MB binary allocates nothing per chunk
- * (fresh 1 MB chunks would leave the allocator's heap grown long after). */
+/**
+ * One read at a time through one reused buffer: hashing a 100 MB binary allocates nothing per chunk
+ * (fresh 1 MB chunks would leave the allocator's heap grown long after). The reads are synchronous,
+ * one chunk per turn of the event loop: the file is usually in the page cache (the program is
+ * running), and libuv's thread pool, whose threads would each keep an allocator arena and a stack
+ * resident afterwards, is not needed for it.
+ */
 let queue: Promise<unknown> = Promise.resolve();
 let scratch: Buffer | undefined;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function readFacts(file: string, markers: readonly string[]): Promise<ContentFacts | undefined> {
   const run = queue.then(() => readFactsNow(file, markers));
@@ -237,12 +242,12 @@ async function readFactsNow(file: string, markers: readonly string[]): Promise<C
   if (!scratch || scratch.length < CHUNK_BYTES + overlap) scratch = Buffer.allocUnsafe(CHUNK_BYTES + Math.max(overlap, 1024));
   const buf = scratch;
   const found = new Set<string>();
-  let fh;
+  let fd: number | undefined;
   try {
-    fh = await open(file, 'r');
+    fd = openSync(file, 'r');
     let keep = 0;
     for (let pos = 0; ; ) {
-      const { bytesRead } = await fh.read(buf, keep, CHUNK_BYTES, pos);
+      const bytesRead = readSync(fd, buf, keep, CHUNK_BYTES, pos);
       if (!bytesRead) break;
       pos += bytesRead;
       const end = keep + bytesRead;
@@ -253,11 +258,12 @@ async function readFactsNow(file: string, markers: readonly string[]): Promise<C
       }
       keep = Math.min(overlap, end);
       buf.copy(buf, 0, end - keep, end);
+      await nextTurn(); // let polls, messages and timers run between chunks
     }
   } catch {
     return undefined; // the file changed or vanished mid-read: identify it on the next look
   } finally {
-    await fh?.close().catch(() => undefined);
+    if (fd !== undefined) closeSync(fd);
   }
   return { sha256: hash.digest('hex'), found, searched: new Set(markers) };
 }
