@@ -27,6 +27,7 @@ const ROOT = projectRoot();
 const AGENT_CLI = path.join(ROOT, 'dist/agent/src/cli.js');
 const SERVER_CLI = path.join(ROOT, 'dist/server/src/cli.js');
 const FLOOR = path.join(ROOT, 'dist/scripts/bench/floor.js');
+const MODULE_COST = path.join(ROOT, 'dist/scripts/bench/module-cost.js');
 const SINGLE_FILE = path.join(ROOT, 'dist/packages/edict-agent');
 const DOC = path.join(ROOT, 'docs/benchmarks.md');
 const START_MARK = '<!-- agent-bench:start -->';
@@ -306,6 +307,27 @@ function windowFigures(w: Window) {
   return { secs, self, children, cpu: self + children, steadyMb: median(w.rss), maxMb: Math.max(...w.rss) };
 }
 
+/** Resident memory each dependency adds to a Node process with the agent's V8 options (median of 3, MB). */
+async function moduleCosts(): Promise<{ name: string; mb: number }[]> {
+  const stdoutOf = (args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const c = spawn(process.execPath, [MODULE_COST, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`module-cost ${args.join(' ')} exited ${code}`))));
+    });
+  const rss = async (c: string) => {
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) runs.push(Number((await stdoutOf([c])).trim()) / 1024);
+    return median(runs);
+  };
+  const names = JSON.parse(await stdoutOf(['--list'])) as string[];
+  const bare = await rss('bare Node');
+  const out: { name: string; mb: number }[] = [{ name: 'bare Node (absolute)', mb: bare }];
+  for (const n of names.filter((x) => x !== 'bare Node')) out.push({ name: n, mb: (await rss(n)) - bare });
+  return out;
+}
+
 async function main(): Promise<void> {
   const date = new Date().toISOString().slice(0, 10);
   const machineLine = machine();
@@ -404,6 +426,7 @@ async function main(): Promise<void> {
   });
   for (const o of measured) await stop(o.child);
   const inv = await benchInventory();
+  const modules = await moduleCosts();
 
   const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '—');
   const f2 = (n: number) => n.toFixed(2);
@@ -418,6 +441,8 @@ async function main(): Promise<void> {
   const cpuCell = (c: ReturnType<typeof windowFigures>) => `${f2(c.cpu)} % (${f2(c.self)} + ${f2(c.children)})`;
   row('steady: CPU, % of one core (self + children)', (x) => cpuCell(x.steady));
   row('steady: detection events queued (other processes on this machine running catalogued tools)', (x) => String(x.foreign), true);
+  // Synchronous chunked reads: their wall time is close to the CPU they took.
+  row('steady: of the CPU, first-time fingerprinting of other processes\' new executables (≈ read time)', (x) => `${f2(x.fpSteady.ms / (x.steady.secs * 10))} % (${x.fpSteady.n} files, ${f1(x.fpSteady.mb)} MB)`, true);
   row('steady: RSS median / max of 1 s samples', (x) => `${f1(x.steady.steadyMb)} / ${f1(x.steady.maxMb)} MB`);
   row(`detection: CPU with ${probes.length} probe starts`, (x) => cpuCell(x.detect));
   row('detection: delay p50', (x) => ms(p(x.d, 50)));
@@ -464,6 +489,8 @@ async function main(): Promise<void> {
     ...rows,
     '',
     `Inventory scans the agent logged (start-ups): ${invScans.map((x) => `${x.ms} ms wall / ${x.cpuMs} ms CPU`).join('; ') || 'none logged'}.`,
+    '',
+    `What a dependency adds to the resident memory of a Node process with the agent's V8 options, loading only that module (median of 3; the first module loaded also pays for Node's module loader, so the figures overlap and do not add up): ${modules.map((m) => `${m.name} ${f1(m.mb)} MB`).join(', ')}. The agent does not load systeminformation or ps-list on Linux, and does not use node-cron or format dates in its own process (notices are rendered in a short-lived helper).`,
     '',
     `Synthetic inventory (in process): ${USERS} users, ${NPM_PACKAGES} npm packages, ${EXTENSIONS} extensions — first ${f1(inv.firstMs)} ms, median of 5 ${f1(inv.medianMs)} ms (${inv.detections} detections); target < 2000 ms: ${met(inv.medianMs < 2000)}.`,
     END_MARK,
