@@ -1,13 +1,12 @@
-// The agent's run loop. Scans on node-cron schedules, turns changes into detection events in the
-// durable outbox (a tool found, gone, or moved to another ban stage), and drains the outbox to the
-// server one batch at a time, dropping a batch only when its ack arrives. Policy comes from the
-// server, is cached on disk and evaluated locally on server-corrected time, so stages flip on time
-// while offline. Everything it knows is in readable files in its state folder.
+// The agent's run loop. Watches processes (process-watcher.ts) and scans the inventory, each on a
+// plain timer, turns changes into detection events in the durable outbox (a tool found, gone, or
+// moved to another ban stage), and drains the outbox to the server one batch at a time, dropping a
+// batch only when its ack arrives. Policy comes from the server, is cached on disk and evaluated
+// locally on server-corrected time, so stages flip on time while offline. Everything it knows is
+// in readable files in its state folder.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import cron, { type ScheduledTask } from 'node-cron';
-import si from 'systeminformation';
 import { BUILTIN_CATALOG } from '../../shared/src/catalog/builtin.js';
 import { evaluateTool, nextBoundary, type ToolVerdict } from '../../shared/src/policy/evaluate.js';
 import type { PolicyBundle } from '../../shared/src/policy/schema.js';
@@ -28,16 +27,19 @@ import { EDICT_VERSION } from '../../shared/src/version.js';
 import { BoundaryTimer } from './boundary-timer.js';
 import { AgentClock } from './clock.js';
 import type { AgentConfig } from './config.js';
-import { ACK_TIMEOUT_MS, EMPLOYEE_TICK_MS, KNOWN_SAVE_INTERVAL_MS, STATE_DIR_MODE, STATUS_WRITE_INTERVAL_MS } from './constants.js';
+import { ACK_TIMEOUT_MS, EMPLOYEE_TICK_MS, FINGERPRINT_SAVE_INTERVAL_MS, KNOWN_SAVE_INTERVAL_MS, STATE_DIR_MODE, STATUS_WRITE_INTERVAL_MS } from './constants.js';
 import { EmployeeExperience } from './employee.js';
 import { pickNotifier, type Notifier } from './notifier/index.js';
 import { currentPlatform } from './platform/index.js';
+import { osName } from './platform/os-name.js';
 import { AgentClient, agentSocketUrl } from './connection/client.js';
 import type { Trust } from './connection/trust.js';
 import type { Logger } from './log.js';
 import type { StatePaths } from './paths.js';
+import { ProcessWatcher } from './process-watcher.js';
 import { buildScanContext, scan } from './scanner.js';
 import type { Collector } from './collectors/index.js';
+import { attachFingerprintFile, contentReads, saveFingerprints } from './collectors/content-identity.js';
 import {
   loadClock,
   loadKnown,
@@ -82,7 +84,10 @@ export class EdictAgent {
   private parts: HeldParts = {};
   private known: Record<string, KnownDetection>;
   private status: AgentStatus;
-  private tasks: ScheduledTask[] = [];
+  private inventoryTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly watcher: ProcessWatcher;
+  private lastFingerprintSave = 0;
   private readonly boundaryTimer: BoundaryTimer;
   private inFlight?: { batchId: string; timer: NodeJS.Timeout };
   private scanning = Promise.resolve();
@@ -126,6 +131,12 @@ export class EdictAgent {
     this.client.on('message', (m) => this.onMessage(m));
     this.client.on('close', ({ code, reason }) => this.onDisconnect(code === 1000 ? null : `closed ${code}${reason ? ' ' + reason : ''}`));
     this.client.on('refused', ({ status, code }) => this.onDisconnect(`refused ${status}${code ? ' ' + code : ''}`));
+    this.watcher = new ProcessWatcher({
+      intervalMs: o.config.scan.processIntervalMs,
+      context: () => buildScanContext(this.catalog, this.o.config, this.o.log),
+      onChange: (running) => this.onProcesses(running),
+      log: o.log,
+    });
     this.employee = new EmployeeExperience(
       {
         bundle: () => this.bundle,
@@ -160,18 +171,32 @@ export class EdictAgent {
   async start(): Promise<void> {
     this.writeStatus();
     this.client.start();
-    const { processSchedule, inventorySchedule } = this.o.config.scan;
-    // Returning the promise lets node-cron's noOverlap skip a poll while the previous one still runs.
-    this.tasks.push(cron.schedule(processSchedule, () => this.runScan(['process']), { noOverlap: true, name: 'process-poll' }));
-    this.tasks.push(cron.schedule(inventorySchedule, () => this.runScan(['inventory']), { noOverlap: true, name: 'inventory' }));
+    // Fingerprints of executables computed before a restart are not computed again.
+    attachFingerprintFile(this.o.paths.fingerprints, this.o.log);
     this.scheduleBoundary();
     this.employeeTimer = setInterval(() => void this.employee.tick(), EMPLOYEE_TICK_MS);
     this.employeeTimer.unref();
-    await this.runScan(['inventory', 'process']);
+    this.watcher.start();
+    await this.runScan(['inventory']);
+    this.scheduleInventory();
+  }
+
+  /**
+   * The next inventory scan, scan.inventoryIntervalMs after the last one ended. A plain timer, not
+   * a cron schedule: agents started at different moments then scan at different moments (no fleet-
+   * wide disk burst on the half hour), and node-cron's scheduling would load the ICU time-zone
+   * data (~8 MB resident) for a job that needs no wall-clock time (docs/benchmarks.md).
+   */
+  private scheduleInventory(): void {
+    if (this.stopped) return;
+    this.inventoryTimer = setTimeout(() => void this.runScan(['inventory']).then(() => this.scheduleInventory()), this.o.config.scan.inventoryIntervalMs);
   }
 
   async stop(): Promise<void> {
-    for (const t of this.tasks) await t.stop();
+    this.stopped = true;
+    clearTimeout(this.inventoryTimer);
+    await this.watcher.stop();
+    saveFingerprints();
     this.boundaryTimer.stop();
     clearInterval(this.employeeTimer);
     this.employee.stop();
@@ -189,6 +214,9 @@ export class EdictAgent {
   runScan(phases: Collector['phase'][]): Promise<void> {
     this.scanning = this.scanning.then(async () => {
       try {
+        const started = performance.now();
+        const cpu = process.cpuUsage();
+        const reads = contentReads();
         const ctx = buildScanContext(this.catalog, this.o.config, this.o.log);
         const result = await scan(ctx, phases);
         this.status.lastScanAt = result.scannedAt;
@@ -196,6 +224,20 @@ export class EdictAgent {
         this.apply(result.detections, kinds);
         this.writeStatus(false);
         this.flush();
+        saveFingerprints();
+        this.lastFingerprintSave = Date.now();
+        const used = process.cpuUsage(cpu);
+        this.o.log.info(
+          {
+            phases,
+            durationMs: Math.round(performance.now() - started),
+            // CPU of the whole process meanwhile (the process watcher's polls included).
+            cpuMs: Math.round((used.user + used.system) / 1000),
+            detections: result.detections.length,
+            fingerprintsComputed: contentReads() - reads,
+          },
+          `${phases.join(' and ')} scan finished`,
+        );
         await this.employee.tick();
       } catch (err) {
         this.o.log.error({ err: (err as Error).message, phases }, 'scan failed; the next one runs on schedule');
@@ -204,8 +246,22 @@ export class EdictAgent {
     return this.scanning;
   }
 
-  /** Diffs a scan against what is known for `kinds`; queues present/absent/stage-change events. */
-  private apply(detections: Detection[], kinds: Detection['kind'][]): void {
+  /** The process watcher's findings (on a change, and every minute). */
+  private onProcesses(running: Detection[]): void {
+    this.status.lastScanAt = new Date().toISOString();
+    const queued = this.apply(running, ['running']);
+    this.writeStatus(false);
+    if (Date.now() - this.lastFingerprintSave > FINGERPRINT_SAVE_INTERVAL_MS) {
+      saveFingerprints();
+      this.lastFingerprintSave = Date.now();
+    }
+    if (!queued) return;
+    this.flush();
+    void this.employee.tick();
+  }
+
+  /** Diffs a scan against what is known for `kinds`; queues present/absent/stage-change events; returns how many. */
+  private apply(detections: Detection[], kinds: Detection['kind'][]): number {
     const now = this.clock.now();
     const nowIso = new Date(now).toISOString();
     const events: DetectionEvent[] = [];
@@ -225,6 +281,7 @@ export class EdictAgent {
       delete next[key];
     }
     this.commit(events, next);
+    return events.length;
   }
 
   /** Re-evaluates every known detection (new policy, or a stage boundary passed). */
@@ -249,7 +306,8 @@ export class EdictAgent {
    * Outbox first, then what is known (memory, then file). If the outbox write fails nothing moves,
    * so the change is found again by the next scan. A crash between the outbox and the known file
    * means the next scan reports the same finding again under a new event id: the server records a
-   * second `present`, which changes no state (never a lost event).
+   * second `present`, which changes no state (never a lost event). For the same reason the known
+   * file is not fsynced (see saveKnown).
    */
   private commit(events: ReportEvent[], next: Record<string, KnownDetection>): void {
     if (events.length) {
@@ -257,10 +315,14 @@ export class EdictAgent {
       this.o.log.info({ events: events.length }, 'queued detection events');
     }
     this.known = next;
-    // Only lastSeen moved: no need to fsync a file on every poll.
+    // Only lastSeen moved: no need to write a file on every poll.
     if (events.length || Date.now() - this.lastKnownSave > KNOWN_SAVE_INTERVAL_MS) {
-      saveKnown(this.o.paths.detections, this.known);
-      this.views.writeFindings(Object.values(this.known));
+      try {
+        saveKnown(this.o.paths.detections, this.known);
+        this.views.writeFindings(Object.values(this.known));
+      } catch (err) {
+        this.o.log.error({ err: (err as Error).message }, 'could not save the findings; retrying with the next change');
+      }
       this.lastKnownSave = Date.now();
     }
   }
@@ -282,7 +344,7 @@ export class EdictAgent {
 
   private async onOpen(): Promise<void> {
     // OS name is a nicety for the hello; without it the kernel release is sent instead.
-    const osInfo = await si.osInfo().catch((err: Error) => this.o.log.debug({ err: err.message }, 'os info unavailable'));
+    const osRelease = await osName();
     const platform = (['linux', 'darwin', 'win32'] as const).find((p) => p === process.platform) ?? 'other';
     const hello: Hello = {
       type: 'hello',
@@ -291,7 +353,7 @@ export class EdictAgent {
       device: {
         hostname: os.hostname(),
         platform,
-        osRelease: (osInfo ? `${osInfo.distro} ${osInfo.release}`.trim() : os.release()).slice(0, 200) || os.release(),
+        osRelease,
         arch: os.arch(),
       },
       held: heldVersions(this.parts),
@@ -362,8 +424,9 @@ export class EdictAgent {
     this.confirmPolicy();
     this.scheduleBoundary();
     this.reevaluate();
-    // A new catalog can find tools the old one did not know: rescan.
-    if (part.part === 'catalog') void this.runScan(['inventory', 'process']);
+    // A new catalog can find tools the old one did not know: rescan the inventory (the process
+    // watcher sees the new catalog on its next poll and looks at every process again).
+    if (part.part === 'catalog') void this.runScan(['inventory']);
   }
 
   /** Tells the server which part versions this agent now enforces (rollout progress). */

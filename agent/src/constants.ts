@@ -19,14 +19,22 @@ export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_CAP_MS = 5 * 60_000;
 /** Wait this long for an ack before treating the connection as dead and resending after reconnect. */
 export const ACK_TIMEOUT_MS = 30_000;
-/** Default cadence of the running-process poll (node-cron, with seconds). */
-export const DEFAULT_PROCESS_SCHEDULE = '*/15 * * * * *';
-/** Default cadence of the full inventory scan: every 30 minutes. */
-export const DEFAULT_INVENTORY_SCHEDULE = '*/30 * * * *';
+/**
+ * Default wait between two process polls. On Linux a poll with no new process costs one 2 µs read
+ * and one with new processes reads only those, so polling often is what keeps the delay from a
+ * tool's start to its event under a second. Elsewhere each poll runs `ps` (ps-list): slower there.
+ */
+export const DEFAULT_PROCESS_INTERVAL_MS = process.platform === 'linux' ? 500 : 5000;
+/** Default wait between two inventory scans (installs change rarely; one also runs at start): 30 minutes. */
+export const DEFAULT_INVENTORY_INTERVAL_MS = 30 * 60_000;
+/** Longest interval a config may ask for: one day (setTimeout itself holds at most ~24.8 days). */
+export const MAX_TIMER_MS = 86_400_000;
 /** Most node_modules folders of one kind (nvm versions, pnpm stores...) looked into per user. */
 export const MAX_GLOB_MATCHES = 200;
 /** detections.json is rewritten when findings change, and otherwise at most this often (lastSeen only). */
 export const KNOWN_SAVE_INTERVAL_MS = 60_000;
+/** The fingerprint cache (fingerprints.json) is saved after each inventory scan and otherwise at most this often. */
+export const FINGERPRINT_SAVE_INTERVAL_MS = 60_000;
 /** status.json is rewritten on every connection change, and otherwise at most this often (lastScanAt only). */
 export const STATUS_WRITE_INTERVAL_MS = 10_000;
 /**

@@ -11,7 +11,8 @@ import { stopProcesses, type StopTarget } from './enforce/stopper.js';
 import type { Logger } from './log.js';
 import { decideNotice, ledgerKey, NoticeLedger, recordAcknowledged, recordShown } from './notices/cadence.js';
 import { chooseLocale, userLocaleEnv } from './notices/locale.js';
-import { renderNotice, type NoticeInput, type NoticeKind, type NoticeStage } from './notices/render.js';
+import { renderApart } from './notices/render-apart.js';
+import type { NoticeInput, NoticeKind, NoticeStage } from './notices/render.js';
 import type { Notifier, NoticeTarget } from './notifier/index.js';
 import type { Platform } from './platform/index.js';
 import { ensureSpool, removeRequest, takeRequests } from './requests/spool.js';
@@ -156,7 +157,7 @@ export class EmployeeExperience {
       ...extra,
     };
     const now = this.agent.now();
-    const rendered = renderNotice(input, locale, new Date(now), this.o.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone);
+    const rendered = await renderApart(input, locale, new Date(now), this.o.timeZone, { log: this.o.log });
     const urgent = kind === 'stop-warning' || v.stage === 'enforce' || v.stage === 'hard';
     const result = await this.o.notifier.deliver(target, { ...rendered, urgency: urgent ? 'critical' : 'normal' });
     this.o.log.info({ toolId, user: target.user, kind, locale, delivered: result.delivered, detail: result.detail }, 'notice');

@@ -29,6 +29,8 @@ export interface StatePaths {
   clock: string;
   notices: string;
   detections: string;
+  /** Content fingerprints of executables (hash, markers) by file version: not recomputed after a restart. */
+  fingerprints: string;
   status: string;
   sentLog: string;
   outbox: string;
@@ -46,6 +48,7 @@ export function statePaths(dir: string): StatePaths {
     clock: path.join(dir, 'clock.json'),
     notices: path.join(dir, 'notices.json'),
     detections: path.join(dir, 'detections.json'),
+    fingerprints: path.join(dir, 'fingerprints.json'),
     status: path.join(dir, 'status.json'),
     sentLog: path.join(dir, 'sent.jsonl'),
     outbox: path.join(dir, 'outbox'),

@@ -29,11 +29,17 @@ export function indexFor(catalog: readonly Tool[]): CatalogIndex {
   return lastIndex.index;
 }
 
+/** The last context built: handed out again while nothing in it changed (the process watcher asks twice a second). */
+let lastContext: { config: AgentConfig; log?: Logger; path?: string; ctx: ScanContext } | undefined;
+
 export function buildScanContext(catalog: readonly Tool[], config: AgentConfig, log?: Logger): ScanContext {
   const platform = currentPlatform();
-  const users = config.scan.homes ?? (isPrivileged() ? platform.listUsers() : [currentUser()]);
-  return {
-    index: indexFor(catalog),
+  const users = config.scan.homes ?? (isPrivileged() ? platform.listUsers() : (me ??= [currentUser()]));
+  const index = indexFor(catalog);
+  const c = lastContext;
+  if (c && c.config === config && c.log === log && c.path === process.env.PATH && c.ctx.index === index && c.ctx.users === users && c.ctx.platform === platform) return c.ctx;
+  const ctx: ScanContext = {
+    index,
     platform,
     users,
     pathDirs: (process.env.PATH ?? '').split(path.delimiter).filter(Boolean),
@@ -41,7 +47,11 @@ export function buildScanContext(catalog: readonly Tool[], config: AgentConfig, 
     selfPid: process.pid,
     log,
   };
+  lastContext = { config, log, path: process.env.PATH, ctx };
+  return ctx;
 }
+
+let me: { user: string; home: string; uid?: number }[] | undefined;
 
 function isPrivileged(): boolean {
   return process.getuid?.() === 0;
@@ -84,7 +94,8 @@ export function dedupe(list: readonly Detection[]): Detection[] {
     );
     if (!dup) kept.push(d);
   }
-  return kept.sort((a, b) => detectionKey(a).localeCompare(detectionKey(b)));
+  // Code-unit order, not localeCompare: the same on every machine, and no ICU collation data loaded.
+  return kept.sort((a, b) => cmp(detectionKey(a), detectionKey(b)));
 }
 
 /** Same install, or the same running process (two copies of one program are two findings). */
@@ -95,4 +106,8 @@ function samePlace(a: Detection, b: Detection): boolean {
 
 function isInside(child: string | undefined, parent: string | undefined): boolean {
   return !!child && !!parent && child.startsWith(parent + path.sep);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -19,8 +19,8 @@ export interface AgentSetup {
 export interface AgentScanConfig {
   homes?: { user: string; home: string }[];
   extraNpmPrefixes?: string[];
-  processSchedule?: string;
-  inventorySchedule?: string;
+  processIntervalMs?: number;
+  inventoryIntervalMs?: number;
 }
 
 /** A PATH for spawned agents without the developer's own bin folders (tests must not depend on them). */
@@ -35,8 +35,8 @@ export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg
     JSON.stringify({
       logLevel: 'info',
       scan: {
-        processSchedule: scanCfg.processSchedule ?? '* * * * * *',
-        inventorySchedule: scanCfg.inventorySchedule ?? '*/2 * * * * *',
+        processIntervalMs: scanCfg.processIntervalMs ?? 250,
+        inventoryIntervalMs: scanCfg.inventoryIntervalMs ?? 2000,
         homes: scanCfg.homes ?? [{ user: 'nobody-test', home: tempDir('edict-home-') }],
         extraNpmPrefixes: scanCfg.extraNpmPrefixes ?? [],
       },

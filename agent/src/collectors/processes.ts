@@ -2,9 +2,9 @@
 // package), the script a node/bun process runs (traced to its package.json name), command-line
 // patterns, content identity of the executable (hash / embedded markers, cached per file version),
 // marker variables in the environment of the tool's child processes, and — weakest — the name.
-// On Linux only pids not seen before are read closely (plus a small rolling re-check that notices
-// exec() and pid reuse). Only matching processes leave this module: the process list, command
-// lines and environments are never stored or sent.
+// Only pids not seen before are read closely (process-tracker.ts decides which, and notices exec()
+// and pid reuse). Only matching processes leave this module: the process list, command lines and
+// environments are never stored or sent.
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { Detection } from '../../../shared/src/protocol/index.js';
@@ -12,108 +12,28 @@ import type { CatalogIndex } from '../matcher.js';
 import type { ProcessSnapshot, ProcessSource } from '../platform/index.js';
 import { CONFIDENCE } from './confidence.js';
 import { identifyContent } from './content-identity.js';
+import { ProcessTracker, trackerFor as trackerOf } from './process-tracker.js';
 import type { Collector, ScanContext } from './types.js';
 
 /** Interpreters whose first non-flag argument is the real program (traced to its package). */
 const SCRIPT_HOSTS = new Set(['node', 'nodejs', 'bun', 'node.exe', 'bun.exe']);
-/** Each poll re-checks 1/RECHECK_DIVISOR of the known pids' exe link: an exec() into a tool is noticed within this many polls, at a few readlinks per poll. */
-export const RECHECK_DIVISOR = 16;
-/** Longest parent chain walked when attributing an env marker to the process that set it. */
-const ANCESTOR_WALK_LIMIT = 32;
 
-interface Tracked {
-  /** exe link (or ps fingerprint) when examined; a change means exec() or a reused pid. */
-  fp?: string;
-  hits: Detection[];
-  /** Detections attributed to this pid by its children's env markers. */
-  attributed: Detection[];
-}
-
-/** Per-catalog memory of what each pid was; lives as long as the CatalogIndex (the scanner reuses it). */
-class ProcessTracker {
-  readonly seen = new Map<number, Tracked>();
-  private cursor = 0;
-  /** Pids read closely in the last poll (the bench reports it). */
-  examined = 0;
-
-  async poll(ctx: ScanContext, source: ProcessSource): Promise<Detection[]> {
-    const pids = await source.pids();
-    const present = new Set(pids);
-    for (const pid of this.seen.keys()) if (!present.has(pid)) this.seen.delete(pid);
-    this.recheckSlice(source);
-
-    const fresh: ProcessSnapshot[] = [];
-    for (const pid of pids) {
-      if (pid === ctx.selfPid || this.seen.has(pid)) continue;
-      const snap = source.read(pid);
-      if (!snap) continue; // ended between listing and reading
-      fresh.push(snap);
-      this.seen.set(pid, { fp: source.fingerprint?.(pid), hits: await matchProcess(ctx, snap, source), attributed: [] });
-    }
-    this.examined = fresh.length;
-    if (ctx.index.envMarkers.length && source.environMarkers) {
-      for (const snap of fresh) this.attributeEnvMarkers(ctx, source, snap);
-    }
-    const out: Detection[] = [];
-    for (const t of this.seen.values()) out.push(...t.hits, ...t.attributed);
-    return out;
-  }
-
-  /** Re-reads the exe link of a slice of known pids; changed ones are forgotten and examined afresh. */
-  private recheckSlice(source: ProcessSource): void {
-    if (!source.fingerprint || !this.seen.size) return;
-    const known = [...this.seen.keys()];
-    const n = Math.ceil(known.length / RECHECK_DIVISOR);
-    for (let i = 0; i < n; i++) {
-      const pid = known[(this.cursor + i) % known.length];
-      if (source.fingerprint(pid) !== this.seen.get(pid)?.fp) this.seen.delete(pid);
-    }
-    this.cursor = (this.cursor + n) % Math.max(1, known.length);
-  }
-
-  /**
-   * A process carrying a tool's child marker (e.g. CLAUDECODE=1) was started by the tool: walk up
-   * while the parent carries the same marker; the parent of the outermost carrier is the tool.
-   * Only the marker's name goes into the evidence, never the environment.
-   */
-  private attributeEnvMarkers(ctx: ScanContext, source: ProcessSource, snap: ProcessSnapshot): void {
-    const markers = ctx.index.envMarkers;
-    const hits = source.environMarkers!(snap.pid, markers);
-    for (const i of hits) {
-      const marker = markers[i];
-      let carrier = snap;
-      for (let step = 0; step < ANCESTOR_WALK_LIMIT && carrier.ppid && carrier.ppid > 1; step++) {
-        const parent = source.read(carrier.ppid);
-        if (!parent || !source.environMarkers!(parent.pid, [marker]).size) break;
-        carrier = parent;
-      }
-      const tool = carrier.ppid && carrier.ppid > 1 ? (source.read(carrier.ppid) ?? carrier) : carrier;
-      if (tool.pid === ctx.selfPid) continue;
-      const entry: Tracked = this.seen.get(tool.pid) ?? { fp: source.fingerprint?.(tool.pid), hits: [], attributed: [] };
-      this.seen.set(tool.pid, entry);
-      if (entry.attributed.some((d) => d.toolId === marker.toolId)) continue;
-      entry.attributed.push(detection(ctx, source, tool, marker.toolId, `child-env:${marker.source}`, CONFIDENCE.childEnv));
-    }
-  }
-}
-
-const trackers = new WeakMap<CatalogIndex, ProcessTracker>();
-
+/** The tracker of this catalog (process-tracker.ts): what each pid was, so a poll reads only new ones. */
 export function trackerFor(index: CatalogIndex): ProcessTracker {
-  let t = trackers.get(index);
-  if (!t) trackers.set(index, (t = new ProcessTracker()));
-  return t;
+  return trackerOf(index, () => new ProcessTracker(matchProcess, detection));
 }
 
 export const processesCollector: Collector = {
   id: 'process',
   phase: 'process',
   async collect(ctx: ScanContext): Promise<Detection[]> {
-    return trackerFor(ctx.index).poll(ctx, ctx.platform.processSource());
+    const tracker = trackerFor(ctx.index);
+    await tracker.poll(ctx, ctx.platform.processSource());
+    return tracker.detections();
   },
 };
 
-function detection(ctx: ScanContext, source: ProcessSource, p: ProcessSnapshot, toolId: string, signature: string, confidence: number, extra: { version?: string; sha256?: string } = {}): Detection {
+export function detection(ctx: ScanContext, source: ProcessSource, p: ProcessSnapshot, toolId: string, signature: string, confidence: number, extra: { version?: string; sha256?: string } = {}): Detection {
   const user = p.uid !== undefined ? (ctx.platform.userName(p.uid) ?? `uid:${p.uid}`) : 'unknown';
   const container = source.container?.(p.pid);
   return {

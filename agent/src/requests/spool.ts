@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MAX_TEXT_CHARS } from '../../../shared/src/constants.js';
 import { ToolId } from '../../../shared/src/protocol/common.js';
-import { readPasswd } from '../platform/posix-users.js';
+import { passwdIndex } from '../platform/posix-users.js';
 
 /** Sticky, world-writable, not world-readable: create yes, list or delete others' files no. */
 export const SPOOL_DIR_MODE = 0o1733;
@@ -244,11 +244,7 @@ function remove(file: string, log: SpoolLog | undefined, why: string): void {
 }
 
 function passwdLookup(): (uid: number) => string | undefined {
-  let byUid: Map<number, string> | undefined;
-  return (uid) => {
-    byUid ??= new Map(readPasswd().map((u) => [u.uid!, u.user]));
-    return byUid.get(uid);
-  };
+  return (uid) => passwdIndex().byUid.get(uid)?.user;
 }
 
 function safeUserName(): string | undefined {

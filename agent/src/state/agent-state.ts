@@ -151,11 +151,13 @@ export function loadKnown(file: string, log?: Logger): Record<string, KnownDetec
   return readJsonFile(file, KnownDetections, log) ?? {};
 }
 export function saveKnown(file: string, known: Record<string, KnownDetection>): void {
-  writeJsonAtomic(file, known); // every user's findings: the agent's eyes only (employees read their own view)
+  // Every user's findings: the agent's eyes only (employees read their own view). Not fsynced: lost,
+  // it only makes the agent report a finding's state once more (the server ignores the repeat).
+  writeJsonAtomic(file, known, undefined, { durable: false });
 }
 export function loadStatus(file: string, log?: Logger): AgentStatus | undefined {
   return readJsonFile(file, AgentStatus, log);
 }
 export function saveStatus(file: string, s: AgentStatus): void {
-  writeJsonAtomic(file, s, 0o644);
+  writeJsonAtomic(file, s, 0o644, { durable: false }); // rewritten as the agent runs
 }

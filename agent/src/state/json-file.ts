@@ -1,5 +1,8 @@
 // Crash-safe JSON files: writes go to a temp file, are fsynced, then renamed over the target, so
-// a reader sees the old or the new content, never half. A file that is corrupt or fails its
+// a reader sees the old or the new content, never half. Files the agent can rebuild (what it last
+// saw, its status, caches) skip the fsyncs (`durable: false`): the rename still keeps readers from
+// seeing half a file, and after a power cut such a file is at worst empty, which reads as corrupt
+// and is reset like any corrupt file. A file that is corrupt or fails its
 // schema is moved aside (`<name>.corrupt-<time>`) with a logged error and treated as absent, so a
 // bad file never crash-loops the agent.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
@@ -8,17 +11,23 @@ import type { z } from 'zod';
 import type { Logger } from '../log.js';
 import { PRIVATE_FILE_MODE } from '../constants.js';
 
-export function writeFileAtomic(file: string, content: string, mode = PRIVATE_FILE_MODE): void {
+export interface WriteOptions {
+  /** fsync the file and its folder (default): the write survives a power cut once this returns. */
+  durable?: boolean;
+}
+
+export function writeFileAtomic(file: string, content: string, mode = PRIVATE_FILE_MODE, o: WriteOptions = {}): void {
+  const durable = o.durable ?? true;
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w', mode);
   try {
     writeSync(fd, content);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
+  if (durable) fsyncDir(path.dirname(file));
 }
 
 export function fsyncDir(dir: string): void {
@@ -31,8 +40,8 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-export function writeJsonAtomic(file: string, value: unknown, mode = PRIVATE_FILE_MODE): void {
-  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', mode);
+export function writeJsonAtomic(file: string, value: unknown, mode = PRIVATE_FILE_MODE, o: WriteOptions = {}): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n', mode, o);
 }
 
 /** Reads and validates a JSON file. Missing → undefined. Corrupt → moved aside, logged, undefined. */

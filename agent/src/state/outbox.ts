@@ -11,7 +11,7 @@ import { MAX_EVENTS_PER_REPORT, MAX_FRAME_BYTES } from '../../../shared/src/cons
 import { ReportEvent } from '../../../shared/src/protocol/index.js';
 import { PRIVATE_DIR_MODE } from '../constants.js';
 import type { Logger } from '../log.js';
-import { fsyncDir, readJsonFile, writeJsonAtomic } from './json-file.js';
+import { readJsonFile, writeJsonAtomic } from './json-file.js';
 
 const BatchFile = z.strictObject({ batchId: z.uuid(), events: z.array(ReportEvent).min(1).max(MAX_EVENTS_PER_REPORT) });
 export type OutboxBatch = z.infer<typeof BatchFile>;
@@ -94,8 +94,9 @@ export class Outbox {
   remove(batchId: string): boolean {
     const f = this.files().find((name) => name.endsWith(`-${batchId}.json`));
     if (!f) return false;
+    // No fsync: if the removal is lost in a power cut, the batch is sent again and the server,
+    // which stores each event id once, answers with duplicates.
     unlinkSync(path.join(this.dir, f));
-    fsyncDir(this.dir);
     return true;
   }
 

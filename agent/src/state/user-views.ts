@@ -7,8 +7,7 @@
 import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchownSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import { readPasswd } from '../platform/posix-users.js';
-import type { UserHome } from '../platform/index.js';
+import { passwdIndex } from '../platform/posix-users.js';
 import { SENT_LOG_MAX_BYTES } from '../constants.js';
 import type { KnownDetection } from './agent-state.js';
 import { writeJsonAtomic } from './json-file.js';
@@ -35,16 +34,13 @@ function safe(user: string): string {
 }
 
 export class UserViews {
-  private readonly owners: Map<string, UserHome>;
   /** Users whose findings view was written last time (an emptied view must be rewritten too). */
   private lastUsers = new Set<string>();
 
   constructor(
     private readonly stateDir: string,
     private readonly log?: Logger,
-  ) {
-    this.owners = new Map(readPasswd().map((u) => [u.user, u]));
-  }
+  ) {}
 
   private ensureDir(): string {
     const { dir } = viewPaths(this.stateDir);
@@ -82,7 +78,7 @@ export class UserViews {
       this.lastUsers = new Set(known.map((k) => k.detection.user));
       for (const [user, list] of byUser) {
         const file = viewPaths(this.stateDir, user).detections!;
-        writeJsonAtomic(file, list, VIEW_FILE_MODE);
+        writeJsonAtomic(file, list, VIEW_FILE_MODE, { durable: false }); // a copy of detections.json, rebuilt from it
         this.chownTo(file, user);
       }
     } catch (err) {
@@ -103,7 +99,7 @@ export class UserViews {
   }
 
   private chownFd(fd: number, user: string): void {
-    const u = this.owners.get(user);
+    const u = passwdIndex().byName.get(user);
     if (process.getuid?.() !== 0 || u?.uid === undefined) return; // not running as root: the files are already the agent user's
     fchownSync(fd, u.uid, -1);
   }

@@ -67,20 +67,20 @@ describe('Backoff', () => {
 describe('agent config', () => {
   test('a bad agent.json names every bad field', () => {
     const file = path.join(tempDir(), 'agent.json');
-    writeFileSync(file, JSON.stringify({ logLevel: 'loud', scan: { processSchedule: 'every second', homes: [{ user: '' }], surprise: 1 } }));
-    expect(() => loadAgentConfig(file, true)).toThrow(/logLevel.*scan\.processSchedule.*scan\.homes\.0\.user.*scan\.homes\.0\.home.*surprise/s);
+    writeFileSync(file, JSON.stringify({ logLevel: 'loud', scan: { processIntervalMs: 'every second', homes: [{ user: '' }], surprise: 1 } }));
+    expect(() => loadAgentConfig(file, true)).toThrow(/logLevel.*scan\.processIntervalMs.*scan\.homes\.0\.user.*scan\.homes\.0\.home.*surprise/s);
   });
   test('edict-agent exits 78 with one line on a bad config', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'agent.json');
-    writeFileSync(file, '{"scan": {"inventorySchedule": "never"}}');
+    writeFileSync(file, '{"scan": {"inventoryIntervalMs": 0}}');
     const r = await promisify(execFile)(process.execPath, [AGENT_CLI, '--state-dir', dir, '--config', file, 'scan', '--once']).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
     );
     expect(r.code).toBe(78);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/EDICT_ERR_CONFIG: .*scan\.inventorySchedule/);
+    expect(r.stderr).toMatch(/EDICT_ERR_CONFIG: .*scan\.inventoryIntervalMs/);
   });
   test('run without enrollment exits with EDICT_ERR_NOT_ENROLLED', async () => {
     const dir = tempDir();
