@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { EdictError } from '../../shared/src/errors.js';
-import { DEFAULT_INVENTORY_SCHEDULE, DEFAULT_PROCESS_SCHEDULE } from './constants.js';
+import { DEFAULT_INVENTORY_SCHEDULE, DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_PROCESS_SCHEDULE } from './constants.js';
 
 const CronExpr = z.string().refine((s) => cron.validate(s), 'not a valid cron expression');
 
@@ -25,6 +25,12 @@ export const AgentConfigSchema = z.strictObject({
       extraNpmPrefixes: z.array(z.string().min(1)).default([]),
     })
     .default({ processSchedule: DEFAULT_PROCESS_SCHEDULE, inventorySchedule: DEFAULT_INVENTORY_SCHEDULE, extraNpmPrefixes: [] }),
+  outbox: z
+    .strictObject({
+      /** Bound of the queued events on disk while the server is unreachable (bytes; default 16 MiB). */
+      maxBytes: z.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(DEFAULT_OUTBOX_MAX_BYTES),
+    })
+    .default({ maxBytes: DEFAULT_OUTBOX_MAX_BYTES }),
 });
 export type AgentConfig = Readonly<z.infer<typeof AgentConfigSchema>>;
 

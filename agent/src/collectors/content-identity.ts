@@ -6,6 +6,7 @@
 import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { CatalogIndex } from '../matcher.js';
+import { tolerate } from './problems.js';
 
 /** Largest file hashed: the biggest known tool binary is ~380 MB; this bounds one read. */
 export const CONTENT_MAX_BYTES = 1024 * 1024 * 1024;
@@ -55,8 +56,9 @@ export function isNativeExecutable(file: string): boolean {
     if (be === 0xfeedface || be === 0xfeedfacf || be === 0xcefaedfe || be === 0xcffaedfe) return true; // Mach-O 32/64, both byte orders
     if (be === 0xcafebabe) return true; // Mach-O universal (a Java .class has the same magic; never on a tool path)
     return b[0] === 0x4d && b[1] === 0x5a; // "MZ": PE
-  } catch {
-    return false; // unreadable: cannot be identified by content
+  } catch (err) {
+    tolerate(err, file); // gone; unreadable is a problem (it cannot be identified by content)
+    return false;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -82,8 +84,9 @@ export async function contentFacts(file: string, markers: readonly string[]): Pr
   let st;
   try {
     st = statSync(file);
-  } catch {
-    return undefined; // gone or unreadable: nothing to identify
+  } catch (err) {
+    tolerate(err, file); // gone: nothing to identify; unreadable is a problem
+    return undefined;
   }
   if (!st.isFile() || st.size < CONTENT_MIN_BYTES || st.size > CONTENT_MAX_BYTES) return undefined;
   const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
@@ -116,8 +119,9 @@ async function readFacts(file: string, markers: readonly string[]): Promise<Cont
       }
       tail = overlap > 0 ? Buffer.from(window.subarray(Math.max(0, window.length - overlap))) : tail;
     }
-  } catch {
-    return undefined; // the file changed or vanished mid-read: identify it on the next look
+  } catch (err) {
+    tolerate(err, file); // vanished mid-read: identify it on the next look
+    return undefined;
   }
   return { sha256: hash.digest('hex'), found, searched: new Set(markers) };
 }

@@ -36,8 +36,8 @@ export function procfsSource(procRoot = '/proc'): ProcessSource {
       let uid: number | undefined;
       try {
         uid = statSync(`${procRoot}/${pid}`).uid;
-      } catch {
-        uid = undefined; // ended meanwhile: the caller drops it when exe/stat are gone too
+      } catch (err) {
+        uid = gone(err); // ended meanwhile: the caller drops it when exe/stat are gone too
       }
       const exe = linkOrUndefined(`${procRoot}/${pid}/exe`)?.replace(/ \(deleted\)$/, '');
       return {
@@ -59,8 +59,9 @@ export function procfsSource(procRoot = '/proc'): ProcessSource {
       let env: Buffer;
       try {
         env = readFileSync(`${procRoot}/${pid}/environ`);
-      } catch {
-        return hits; // another user's process without privileges, or it ended
+      } catch (err) {
+        gone(err); // another user's process without privileges, or it ended: no markers
+        return hits;
       }
       markers.forEach((m, i) => {
         const needle = Buffer.from(`${m.name}=`);
@@ -103,15 +104,26 @@ function bootTimeMs(procRoot: string): number | undefined {
 function readOrUndefined(p: string): string | undefined {
   try {
     return readFileSync(p, 'utf8');
-  } catch {
-    return undefined; // the process ended or is not readable by this user
+  } catch (err) {
+    return gone(err); // the process ended or is not readable by this user
   }
 }
 
 function linkOrUndefined(p: string): string | undefined {
   try {
     return readlinkSync(p);
-  } catch {
-    return undefined; // kernel thread (no exe), another user's process, or it ended
+  } catch (err) {
+    return gone(err); // kernel thread (no exe), another user's process, or it ended
   }
+}
+
+/**
+ * A process that ended (ENOENT, ESRCH), a kernel thread without an exe (ENOENT) or another user's
+ * process (EACCES, EPERM) is simply not visible: undefined. Anything else (too many open files, an
+ * I/O error) is thrown, so the poll fails and nothing it knew is declared ended.
+ */
+function gone(err: unknown): undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ESRCH' || code === 'EACCES' || code === 'EPERM' || code === 'EINVAL') return undefined;
+  throw err;
 }

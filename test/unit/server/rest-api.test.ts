@@ -3,6 +3,7 @@
 // malformed and oversized bodies, policy creation, OpenAPI. Bad requests change nothing.
 import { PROTOCOL_VERSION } from '../../../shared/src/protocol/version.js';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { PROTOCOL_VERSION } from '../../../shared/src/protocol/version.js';
 import { api, startTestServer, type TestServer } from '../../helpers/server.js';
 import { cleanupTempDirs } from '../../helpers/tmp.js';
 
