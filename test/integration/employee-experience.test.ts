@@ -182,7 +182,7 @@ suite('employee experience with a real agent, server, user session and D-Bus', (
     expect(text).toContain('    Use instead: Qoder (https://qoder.com/download)');
     expect(text).toContain('    To confirm you have read this: edict-agent ack claude-code');
     const notices = lines.findIndex((l) => l.startsWith('Notices shown to you'));
-    const details = lines.findIndex((l) => l.startsWith('Details — state in'));
+    const details = lines.findIndex((l) => l.startsWith('Details — Edict agent '));
     expect(notices).toBeGreaterThan(2);
     expect(details).toBeGreaterThan(notices);
     expect(lines[notices + 1]).toMatch(/^  \d{4}-.*: Company policy: Claude Code will not be allowed from/);

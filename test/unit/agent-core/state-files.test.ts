@@ -83,6 +83,15 @@ describe('agent config', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/EDICT_ERR_CONFIG: .*scan\.inventorySchedule/);
   });
+  test('run without enrollment (and without --wait-for-enrollment or settings) exits with EDICT_ERR_NOT_ENROLLED', async () => {
+    const dir = tempDir();
+    const r = await promisify(execFile)(process.execPath, [AGENT_CLI, '--state-dir', dir, 'run'], { env: { ...process.env, EDICT_SERVER: '', EDICT_ENROLL_TOKEN: '' } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/EDICT_ERR_NOT_ENROLLED/);
+  });
   test('run --wait-for-enrollment without enrollment waits for one and says so in status', async () => {
     const dir = tempDir();
     const child = spawn(process.execPath, [AGENT_CLI, '--state-dir', dir, 'run', '--wait-for-enrollment'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EDICT_SERVER: '', EDICT_ENROLL_TOKEN: '' } });
