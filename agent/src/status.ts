@@ -299,7 +299,8 @@ export function summarise(
         return d.kind === 'running' ? `running${who} (pid ${d.evidence.pid ?? '?'})` : `installed${who} at ${d.evidence.path ?? '?'}`;
       });
     const replacements = p.replacements.map((r) => ({ toolId: r.toolId, name: name(r.toolId), ...(r.installUrl ? { installUrl: r.installUrl } : {}), ...(r.note ? { note: localized(r.note, locale) } : {}) }));
-    const instead = replacements.length ? ` and use ${replacements.map((r) => r.name).join(' or ')} instead` : '';
+    const insteadNames = replacements.map((r) => r.name).join(' or ');
+    const instead = replacements.length ? `, and use ${insteadNames} instead` : '';
     const whatToDo: string[] = [];
     if (v.exception) {
       whatToDo.push(`You have an exception until ${v.exception.expiresAt}: you may keep using ${name(toolId)} until then.`);
@@ -307,8 +308,9 @@ export function summarise(
       whatToDo.push(`Before ${enforce.at.replace('T', ' ')} (${enforce.timeZone}): stop using ${name(toolId)}${found.length ? ', uninstall it' : ''}${instead}.`);
       whatToDo.push(`To confirm you have read this: edict-agent ack ${toolId}`);
     } else {
-      if (found.length) whatToDo.push(`Close ${name(toolId)} and uninstall it${instead}.${v.action === 'stop' ? ' Running copies are closed after a countdown (nothing on your disk is deleted).' : ''}`);
-      else whatToDo.push(`Nothing to do while ${name(toolId)} is not installed or running${instead ? `; use ${replacements.map((r) => r.name).join(' or ')}` : ''}.`);
+      if (found.length) whatToDo.push(`Close ${name(toolId)}, uninstall it${instead}.${v.action === 'stop' ? ' Running copies are closed after a countdown (nothing on your disk is deleted).' : ''}`);
+      else whatToDo.push(`Nothing to do while ${name(toolId)} is not installed or running${replacements.length ? `; use ${insteadNames}` : ''}.`);
+      if (v.action === 'warn' && found.length) whatToDo.push(`To confirm you have read this: edict-agent ack ${toolId}`);
     }
     if (!v.exception && (found.length || v.stage === 'notice')) whatToDo.push(`If you need it for your work, ask for an exception: edict-agent request-exception ${toolId} --reason "…"`);
     out.push({
@@ -326,6 +328,10 @@ export function summarise(
     });
   }
   return out;
+}
+
+function replacementLine(r: BanSummary['replacements'][number]): string {
+  return `${r.name}${r.installUrl ? ` — ${r.installUrl}` : ''}${r.note ? ` — ${r.note}` : ''}`;
 }
 
 /** "in 3 days" / "2 hours ago", for dates an employee reads at a glance. */
@@ -355,13 +361,17 @@ export function renderStatus(v: StatusView): string {
   for (const b of v.summary.bans) {
     const when =
       b.stage === 'notice'
-        ? `will not be allowed from ${b.enforcedFrom}, ${relative(b.enforcedFromInstant, nowMs)}`
-        : `is banned since ${b.enforcedFrom}${b.action === 'stop' ? '; running copies are closed after a countdown' : ''}`;
-    lines.push(`  ${b.toolName} ${when} (company policy).`);
+        ? `will be banned by company policy from ${b.enforcedFrom}, ${relative(b.enforcedFromInstant, nowMs)}`
+        : `is banned by company policy since ${b.enforcedFrom}${b.action === 'stop' ? '; running copies are closed after a countdown' : ''}`;
+    lines.push(`  ${b.toolName} ${when}.`);
     lines.push(`    Why: ${b.reason}`);
     if (b.found.length) lines.push(`    Found here: ${b.found.join('; ')}`);
-    if (b.replacements.length) lines.push(`    Use instead: ${b.replacements.map((r) => `${r.name}${r.installUrl ? ` (${r.installUrl})` : ''}${r.note ? ` — ${r.note}` : ''}`).join('; ')}`);
-    for (const w of b.whatToDo) lines.push(`    ${w}`);
+    if (b.replacements.length === 1) lines.push(`    Use instead: ${replacementLine(b.replacements[0]!)}`);
+    else if (b.replacements.length) {
+      lines.push('    Use instead:');
+      for (const r of b.replacements) lines.push(`      ${replacementLine(r)}`);
+    }
+    b.whatToDo.forEach((w, i) => lines.push(`    ${i === 0 ? 'What to do: ' : ''}${w}`));
   }
   lines.push('');
   // 2. The notices shown.

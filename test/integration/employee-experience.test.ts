@@ -176,10 +176,11 @@ suite('employee experience with a real agent, server, user session and D-Bus', (
     const text = (await asUser('--state-dir', setup.stateDir, 'status')).stdout;
     const lines = text.split('\n');
     expect(lines[0]).toBe(`What Edict means for you (${u.user}) on this computer`);
-    expect(lines[1]).toMatch(/^  Claude Code will not be allowed from 2099-07-10 00:00 \(Asia\/Shanghai\), in \d+ days \(company policy\)\.$/);
+    expect(lines[1]).toMatch(/^  Claude Code will be banned by company policy from 2099-07-10 00:00 \(Asia\/Shanghai\), in \d+ days\.$/);
     expect(lines[2]).toBe('    Why: It inspects the local environment and covertly marks prompts.');
     expect(text).toMatch(/    Found here: running \(pid \d+\)/);
-    expect(text).toContain('    Use instead: Qoder (https://qoder.com/download)');
+    expect(text).toContain('    Use instead: Qoder — https://qoder.com/download');
+    expect(text).toMatch(/    What to do: Before 2099-07-10 00:00 \(Asia\/Shanghai\): stop using Claude Code, uninstall it, and use Qoder instead\./);
     expect(text).toContain('    To confirm you have read this: edict-agent ack claude-code');
     const notices = lines.findIndex((l) => l.startsWith('Notices shown to you'));
     const details = lines.findIndex((l) => l.startsWith('Details — Edict agent '));
