@@ -129,9 +129,9 @@ suite('employee experience with a real agent, server, user session and D-Bus', (
     const deviceId = (await agentJson(setup, 'status')).deviceId;
 
     // Agents of other test files running at the same time may notify this user too (the product
-    // working as meant); this test's ban is the one dated 2099.
-    const call = await waitFor(() => notifications.calls.find((c) => c.summary.startsWith('Company policy') && c.summary.includes('2099')), 'English notice', 30_000);
-    expect(call.summary).toBe('Company policy: Claude Code will not be allowed from Fri, July 10, 2099 at 00:00 GMT+8');
+    // working as meant); this test's agent runs in Asia/Shanghai, so its notice says GMT+8.
+    const expected = 'Company policy: Claude Code will not be allowed from Fri, July 10, 2099 at 00:00 GMT+8';
+    const call = await waitFor(() => notifications.calls.find((c) => c.summary === expected), 'English notice', 30_000);
     expect(call.body).toContain('It inspects the local environment and covertly marks prompts.');
     expect(call.body).toContain('Qoder');
     expect(call.body).toContain('edict-agent ack claude-code');
@@ -208,7 +208,7 @@ suite('employee experience with a real agent, server, user session and D-Bus', (
     setSessionLocale('zh_CN.UTF-8');
     const before = notifications.calls.length;
     await newAgent(); // a second device: its own notice ledger
-    const call = await waitFor(() => notifications.calls.slice(before).find((c) => c.summary.startsWith('公司政策') && c.summary.includes('2099')), 'Chinese notice', 30_000);
+    const call = await waitFor(() => notifications.calls.slice(before).find((c) => c.summary.startsWith('公司政策') && c.summary.includes('2099') && c.summary.includes('GMT+8')), 'Chinese notice', 30_000);
     expect(call.summary).toContain('Claude Code');
     expect(call.summary).toContain('2099');
     expect(call.body).toContain('该工具会检查本地环境并暗中标记提示词。');
