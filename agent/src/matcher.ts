@@ -309,7 +309,8 @@ export function readPackageJson(file: string): { name?: string; version?: string
 
 function isFile(p: string): boolean {
   try {
-    return statSync(p).isFile();
+    // throwIfNoEntry: a missing file (the usual answer on the walk up) costs no exception.
+    return statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch (err) {
     tolerate(err, p);
     return false;

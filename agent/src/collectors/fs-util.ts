@@ -8,7 +8,7 @@ import { tolerate } from './problems.js';
 
 export function statOrUndefined(p: string): Stats | undefined {
   try {
-    return statSync(p);
+    return statSync(p, { throwIfNoEntry: false }); // absent: undefined without the cost of an exception
   } catch (err) {
     tolerate(err, p); // absent: nothing there; unreadable: recorded, the look was incomplete
     return undefined;

@@ -35,6 +35,11 @@ export const VENV_MAX_DEPTH = 5;
 export const VENV_MAX_DIRS = 4000;
 /** Where environments usually live: read first, whatever the size of the rest of the home. */
 const ENV_FOLDERS = ['.virtualenvs', '.venvs', '.local/share/virtualenvs', '.conda/envs', 'miniconda3', 'anaconda3', 'miniforge3', 'mambaforge', 'micromamba/envs'];
+/**
+ * Hidden folders entered by the search (a home's bulk is in hidden folders of other programs: caches,
+ * browsers, editors); the usual places inside .local and .pyenv are looked at directly.
+ */
+const HIDDEN_ENTERED = new Set(['.venv', '.virtualenvs', '.venvs', '.conda', '.env']);
 /** Folders never entered: caches, version control, package trees, other programs' data. */
 const SKIP_DIRS = new Set([
   'node_modules', '.git', '.hg', '.svn', '.cache', '.npm', '.nvm', '.cargo', '.rustup', '.m2', '.gradle', '.gem', '.go', 'go',
@@ -123,7 +128,7 @@ export function findEnvironments(home: string, maxDepth = VENV_MAX_DEPTH, maxDir
     }
     if (depth >= maxDepth) continue;
     for (const e of entries) {
-      if (e.isDirectory() && !SKIP_DIRS.has(e.name)) queue.push({ dir: path.join(dir, e.name), depth: depth + 1 });
+      if (e.isDirectory() && !SKIP_DIRS.has(e.name) && (!e.name.startsWith('.') || HIDDEN_ENTERED.has(e.name))) queue.push({ dir: path.join(dir, e.name), depth: depth + 1 });
     }
   }
   let known = knownEnvs.get(home);
