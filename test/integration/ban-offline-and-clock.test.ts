@@ -132,7 +132,11 @@ describe('a moved clock moves nothing', () => {
       const s = await waitFor(async () => {
         const v = await statusUnder(shift);
         return v.connection.state === 'connected' && scannedBy(v, previousStart) ? v : undefined;
-      }, `agent (${shift}) connected and scanned`, 90_000); // a first scan hashes every running executable once: slow on a busy machine
+      }, `agent (${shift}) connected and scanned`, 90_000).catch(async (e: Error) => {
+        // A first scan hashes every running executable once: slow on a busy machine. If it never
+        // comes, say what the agent was doing.
+        throw new Error(`${e.message}; status: ${JSON.stringify((await statusUnder(shift)).agent)}; agent log tail: ${agent.output().slice(-2000)}`);
+      });
       previousStart = s.agent.startedAt;
       expect(stagesOf(s)).toEqual(baseline);
       expect(Math.abs(Date.parse(s.clock.serverNow) - Date.now())).toBeLessThan(5000);
@@ -146,7 +150,9 @@ describe('a moved clock moves nothing', () => {
       const s = await waitFor(async () => {
         const v = await statusUnder(shift);
         return scannedBy(v, previousStart) ? v : undefined;
-      }, `offline agent (${shift}) scanned`, 90_000);
+      }, `offline agent (${shift}) scanned`, 90_000).catch(async (e: Error) => {
+        throw new Error(`${e.message}; status: ${JSON.stringify((await statusUnder(shift)).agent)}; agent log tail: ${agent.output().slice(-2000)}`);
+      });
       previousStart = s.agent.startedAt;
       expect(s.connection.state).not.toBe('connected');
       expect(s.clock.anchored).toBe(true);
