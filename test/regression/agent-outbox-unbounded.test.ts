@@ -75,7 +75,8 @@ test('over its bound the outbox drops the oldest spare events, records a gap, an
   const sent = readFileSync(path.join(setup.stateDir, 'sent.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).message);
   const gaps = sent.filter((m) => m.type === 'report').flatMap((m) => m.events).filter((e: any) => e.type === 'gap');
   expect(gaps.length).toBeGreaterThan(0);
-  for (const g of gaps) expect(g).toMatchObject({ reason: 'outbox-full', tools: ['claude-code'], byType: { detection: g.dropped } });
+  // (Other tests' processes on this machine — real tools — may be in the dropped events too.)
+  for (const g of gaps) expect(g).toMatchObject({ reason: 'outbox-full', tools: expect.arrayContaining(['claude-code']), byType: { detection: g.dropped } });
   const timeline = (await srv.api('GET', `/devices/${setup.deviceId}/timeline?toolId=claude-code`)).body.items as any[];
   const recorded = timeline.filter((t) => t.kind === 'report-gap');
   expect(recorded.map((t) => t.detail.dropped).sort()).toEqual(gaps.map((g: any) => g.dropped).sort());
