@@ -17,7 +17,7 @@ const agents: AgentProcess[] = [];
 const sleepers: NamedProcess[] = [];
 beforeAll(async () => {
   server = await startTestServer();
-  await publishPolicy(server, { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Not approved.' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai', action: 'report' } } });
+  await publishPolicy(server, { name: 'Trae ban', tools: ['trae'], reason: { en: 'Not approved.' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai', action: 'report' } } });
 });
 afterAll(async () => {
   for (const s of sleepers) s.kill();
@@ -67,7 +67,7 @@ const CASES: [string, (dir: string) => void, (() => Promise<unknown>)?][] = [
 test.each(CASES.map(([n, c, t]) => [n, c, t ?? null] as const))('%s: set aside with a logged error; the agent runs and delivers', async (_name, corrupt, trigger) => {
   const setup: AgentSetup = await enrollAgent(server.url, server.adminToken);
   // A first run with a finding fills every state file (detections.json is not just `{}`).
-  const before = spawnNamedSleeper('claude');
+  const before = spawnNamedSleeper('trae');
   sleepers.push(before);
   const first = runAgent(setup);
   agents.push(first);
@@ -80,7 +80,7 @@ test.each(CASES.map(([n, c, t]) => [n, c, t ?? null] as const))('%s: set aside w
   corrupt(setup.stateDir);
   const agent = runAgent(setup);
   agents.push(agent);
-  const claude = spawnNamedSleeper('claude');
+  const claude = spawnNamedSleeper('trae');
   sleepers.push(claude);
   if (trigger) {
     await waitFor(async () => (await agentJson(setup, 'status')).connection.state === 'connected', 'connected');

@@ -17,7 +17,7 @@ const sleepers: NamedProcess[] = [];
 beforeAll(async () => {
   server = await startTestServer();
   // A ban in force, so a finding becomes a state change in the device's timeline on the server.
-  await publishPolicy(server, { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Not approved.' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai', action: 'report' } } });
+  await publishPolicy(server, { name: 'Trae ban', tools: ['trae'], reason: { en: 'Not approved.' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai', action: 'report' } } });
 });
 afterAll(async () => {
   for (const s of sleepers) s.kill();
@@ -39,11 +39,11 @@ test('a folder named like an outbox batch is set aside; the agent keeps running 
   writeFileSync(path.join(odd, 'note'), 'not a batch');
   const agent = runAgent(setup);
   agents.push(agent);
-  const claude = spawnNamedSleeper('claude');
+  const claude = spawnNamedSleeper('trae');
   sleepers.push(claude);
   // Delivered: a new finding reaches the server through the outbox.
   await waitFor(async () => {
-    const events = (await server.api('GET', `/devices/${setup.deviceId}/timeline?toolId=claude-code`)).body.items as any[];
+    const events = (await server.api('GET', `/devices/${setup.deviceId}/timeline?toolId=trae`)).body.items as any[];
     const s = await agentJson(setup, 'status');
     return s.connection.state === 'connected' && s.outbox.pendingEvents === 0 && s.detections.some((d: any) => d.path === claude.exe) && events.length > 0;
   }, 'the agent delivering after start', 30_000);

@@ -17,7 +17,7 @@ const sleepers: NamedProcess[] = [];
 beforeAll(async () => {
   server = await startTestServer();
   // A ban in force, so a finding becomes a state change in the device's timeline on the server.
-  await publishPolicy(server, { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Not approved.' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai', action: 'report' } } });
+  await publishPolicy(server, { name: 'Trae ban', tools: ['trae'], reason: { en: 'Not approved.' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai', action: 'report' } } });
 });
 afterAll(async () => {
   for (const s of sleepers) s.kill();
@@ -38,13 +38,13 @@ test('a file in place of the outbox folder is set aside; the agent keeps running
   writeFileSync(outbox, 'not a folder');
   const agent = runAgent(setup);
   agents.push(agent);
-  const claude = spawnNamedSleeper('claude');
+  const claude = spawnNamedSleeper('trae');
   sleepers.push(claude);
   await waitFor(async () => {
     const s = await agentJson(setup, 'status');
     return s.connection.state === 'connected' && s.outbox.pendingEvents === 0 && s.detections.some((d: any) => d.path === claude.exe);
   }, 'the agent delivering after start', 30_000);
-  await waitFor(async () => ((await server.api('GET', `/devices/${setup.deviceId}/timeline?toolId=claude-code`)).body.items as any[]).length > 0, 'the finding on the server');
+  await waitFor(async () => ((await server.api('GET', `/devices/${setup.deviceId}/timeline?toolId=trae`)).body.items as any[]).length > 0, 'the finding on the server');
   expect(agent.child.exitCode).toBeNull();
   expect(statSync(outbox).isDirectory()).toBe(true);
   expect(readdirSync(setup.stateDir).filter((f) => f.startsWith('outbox.corrupt-'))).toHaveLength(1);

@@ -3,7 +3,9 @@
 // bound, events that only restate a finding are collapsed, then the oldest events whose loss keeps
 // every finding's last state are dropped, and the drop is recorded as a `gap` event (how many,
 // which period, which tools) that reaches the server's timeline after it comes back. Real agent,
-// real server process killed and restarted, real processes starting and ending while it is down.
+// real server process killed and restarted, real processes starting and ending while it is down
+// (copies of /bin/sleep named `trae`: a tool no other test watches, so hundreds of them disturb no
+// other test's agent on this machine).
 import { afterAll, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -37,7 +39,7 @@ test('over its bound the outbox drops the oldest spare events, records a gap, an
   server = await spawnServerProcess(dataDir, port);
   const adminToken = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
   const srv = { api: (m: string, p: string, b?: unknown) => api(server!.url, adminToken, m, p, b) };
-  await publishPolicy(srv, { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Not approved.' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai', action: 'report' } } });
+  await publishPolicy(srv, { name: 'Trae ban', tools: ['trae'], reason: { en: 'Not approved.' }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai', action: 'report' } } });
   const setup = await enrollAgent(server.url, adminToken, {}, { outbox: { maxBytes: MAX_BYTES } });
   agent = runAgent(setup);
   await waitFor(async () => (await agentJson(setup, 'status')).connection.state === 'connected', 'agent connected');
@@ -45,12 +47,12 @@ test('over its bound the outbox drops the oldest spare events, records a gap, an
   await stopChild(server.child, 'SIGKILL');
   server = undefined;
   // One copy that keeps running through the outage: its finding must survive any drop.
-  const steady = spawnNamedSleeper('claude');
+  const steady = spawnNamedSleeper('trae');
   sleepers.push(steady);
   // Copies that start and end while the server is down, round after round, until the bound bites.
   let status: any;
   for (let round = 0; round < 12; round++) {
-    const batch = Array.from({ length: 40 }, () => spawnNamedSleeper('claude'));
+    const batch = Array.from({ length: 40 }, () => spawnNamedSleeper('trae'));
     sleepers.push(...batch);
     const exes = new Set(batch.map((b) => b.exe));
     await waitFor(async () => (await agentJson(setup, 'status')).detections.filter((d: any) => exes.has(d.path)).length === 40, `round ${round}: 40 copies seen`, 30_000);
@@ -76,12 +78,12 @@ test('over its bound the outbox drops the oldest spare events, records a gap, an
   const gaps = sent.filter((m) => m.type === 'report').flatMap((m) => m.events).filter((e: any) => e.type === 'gap');
   expect(gaps.length).toBeGreaterThan(0);
   // (Other tests' processes on this machine — real tools — may be in the dropped events too.)
-  for (const g of gaps) expect(g).toMatchObject({ reason: 'outbox-full', tools: expect.arrayContaining(['claude-code']), byType: { detection: g.dropped } });
-  const timeline = (await srv.api('GET', `/devices/${setup.deviceId}/timeline?toolId=claude-code`)).body.items as any[];
+  for (const g of gaps) expect(g).toMatchObject({ reason: 'outbox-full', tools: expect.arrayContaining(['trae']), byType: { detection: g.dropped } });
+  const timeline = (await srv.api('GET', `/devices/${setup.deviceId}/timeline?toolId=trae`)).body.items as any[];
   const recorded = timeline.filter((t) => t.kind === 'report-gap');
   expect(recorded.map((t) => t.detail.dropped).sort()).toEqual(gaps.map((g: any) => g.dropped).sort());
   expect(recorded[0].cause).toMatch(/agent events from .* were dropped/);
-  const compliance = (await srv.api('GET', '/compliance?toolId=claude-code')).body.items.find((i: any) => i.deviceId === setup.deviceId);
+  const compliance = (await srv.api('GET', '/compliance?toolId=trae')).body.items.find((i: any) => i.deviceId === setup.deviceId);
   expect(compliance.state).toBe('violating'); // the steady copy still runs: never a false "remediated"
   const steadyEvents = sent.filter((m) => m.type === 'report').flatMap((m) => m.events).filter((e: any) => e.type === 'detection' && e.detection.evidence.pid === steady.child.pid);
   expect(steadyEvents.map((e: any) => e.state)).toContain('present');
