@@ -74,9 +74,13 @@ run('a flood is capped at 20 requests an hour per user; the excess is refused, n
   expect(refused.stderr).toMatch(/EDICT_ERR_REQUEST_REFUSED: .*you made 20 requests in the last hour \(at most 20\); try again after \d{4}-\d\d-\d\dT/);
 
   // A script that skips the command is refused by the agent itself, which tells the user's own list why.
+  const results = () => JSON.parse(readFileSync(path.join(setup.stateDir, 'users', `${u.user}.requests.json`), 'utf8')) as any[];
+  const refusedBefore = results().filter((r) => !r.accepted).length;
   flood(setup, 2, 'b');
   await waitFor(spoolEmpty(setup), 'the second flood taken', 30_000);
-  const mine = JSON.parse(readFileSync(path.join(setup.stateDir, 'users', `${u.user}.requests.json`), 'utf8')) as any[];
+  // The outcome is written to the user's list right after the files are removed.
+  await waitFor(() => results().filter((r) => !r.accepted).length >= refusedBefore + 2, 'the refusals in the user\'s list', 30_000);
+  const mine = results();
   expect(mine.filter((r) => r.accepted)).toHaveLength(20);
   // (The flood's first 25 may span two passes: what one pass took beyond 20 is refused the same way.)
   const refusedByAgent = mine.filter((r) => !r.accepted);
