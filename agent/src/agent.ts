@@ -2,10 +2,11 @@
 // plain timer, turns changes into detection events in the durable outbox (a tool found, gone, or
 // moved to another ban stage), and drains the outbox to the server one batch at a time, dropping a
 // batch only when its ack arrives. Policy comes from the server, is cached on disk and evaluated
-// locally on server-corrected time, so stages flip on time while offline. Everything it knows is
-// in readable files in its state folder.
+// locally on server-corrected time, so stages flip on time while offline. Only a collector that
+// completed its look may declare a finding absent; the ones that could not are listed in every
+// heartbeat and in `status`. Everything it knows is in readable files in its state folder.
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { BUILTIN_CATALOG } from '../../shared/src/catalog/builtin.js';
 import { evaluateTool, nextBoundary, type ToolVerdict } from '../../shared/src/policy/evaluate.js';
@@ -21,8 +22,10 @@ import {
   type PolicyMessage,
   type ReportEvent,
   type ServerMessage,
+  type CollectorError,
   type Stage,
 } from '../../shared/src/protocol/index.js';
+import { MAX_COLLECTOR_ERRORS } from '../../shared/src/protocol/messages/heartbeat.js';
 import { EDICT_VERSION } from '../../shared/src/version.js';
 import { BoundaryTimer } from './boundary-timer.js';
 import { AgentClock } from './clock.js';
@@ -37,7 +40,7 @@ import type { Trust } from './connection/trust.js';
 import type { Logger } from './log.js';
 import type { StatePaths } from './paths.js';
 import { ProcessWatcher } from './process-watcher.js';
-import { buildScanContext, scan } from './scanner.js';
+import { buildScanContext, scan, type ScanResult } from './scanner.js';
 import type { Collector } from './collectors/index.js';
 import { attachFingerprintFile, contentReads, saveFingerprints } from './collectors/content-identity.js';
 import {
@@ -55,7 +58,8 @@ import {
   type KnownDetection,
 } from './state/agent-state.js';
 import type { Enrollment } from './state/enrollment.js';
-import { Outbox } from './state/outbox.js';
+import { ensureDir, setAside, setStateLogger } from './state/json-file.js';
+import { Outbox, type BoundResult } from './state/outbox.js';
 import { SentLog } from './state/sent-log.js';
 import { UserViews } from './state/user-views.js';
 
@@ -94,14 +98,17 @@ export class EdictAgent {
   private readonly startedAt = Date.now();
   private readonly employee: EmployeeExperience;
   private employeeTimer?: NodeJS.Timeout;
+  /** Collectors whose last run did not complete, with when they started failing. */
+  private collectorErrors = new Map<string, CollectorError>();
 
   constructor(private readonly o: AgentOptions) {
-    mkdirSync(o.paths.dir, { recursive: true, mode: STATE_DIR_MODE });
+    setStateLogger(o.log);
+    ensureDir(o.paths.dir, STATE_DIR_MODE, o.log);
     // o+x (never o+r): employees reach the request spool and the readable files, cannot list the folder.
     chmodSync(o.paths.dir, STATE_DIR_MODE);
-    this.outbox = new Outbox(o.paths.outbox, o.log);
+    this.outbox = new Outbox(o.paths.outbox, o.log, o.config.outbox.maxBytes);
     this.views = new UserViews(o.paths.dir, o.log);
-    this.sentLog = new SentLog(o.paths.sentLog, this.views);
+    this.sentLog = new SentLog(o.paths.sentLog, this.views, o.log);
     this.clock = new AgentClock(loadClock(o.paths.clock, o.log), o.localNow);
     this.boundaryTimer = new BoundaryTimer(
       () => this.clock.now(),
@@ -120,6 +127,7 @@ export class EdictAgent {
       since: now,
       lastError: null,
       lastScanAt: null,
+      collectorErrors: [],
     };
     const held = loadVerifiedPolicy(o.paths, o.enrollment.serverPublicKey, (source, reason) => this.refusePolicy(source, reason), o.log, o.enrollment.deviceId);
     this.bundle = held?.bundle;
@@ -145,7 +153,7 @@ export class EdictAgent {
         now: () => this.clock.now(),
         queue: (events) => this.queueEvents(events),
       },
-      { stateDir: o.paths.dir, ledgerFile: o.paths.notices, notifier: o.notifier ?? pickNotifier(), platform: currentPlatform(), log: o.log },
+      { stateDir: o.paths.dir, ledgerFile: o.paths.notices, views: this.views, notifier: o.notifier ?? pickNotifier(), platform: currentPlatform(), log: o.log },
     );
   }
 
@@ -157,6 +165,11 @@ export class EdictAgent {
   private dropLegacyPolicy(): void {
     for (const f of this.o.paths.legacyPolicy) {
       if (!existsSync(f)) continue;
+      // Whatever odd thing stands there (a folder) is set aside rather than failing the start.
+      if (!lstatSync(f).isFile()) {
+        setAside(f, this.o.log, 'not a file where a protocol-1 policy file was');
+        continue;
+      }
       rmSync(f, { force: true });
       this.o.log.info({ file: f }, 'removed a policy file of the previous protocol; the server sends the policy again');
     }
@@ -219,10 +232,14 @@ export class EdictAgent {
         const reads = contentReads();
         const ctx = buildScanContext(this.catalog, this.o.config, this.o.log);
         const result = await scan(ctx, phases);
+        const firstScan = this.status.lastScanAt === null;
         this.status.lastScanAt = result.scannedAt;
         const kinds = phases.flatMap((p) => PHASE_KINDS[p]);
-        this.apply(result.detections, kinds);
-        this.writeStatus(false);
+        const healthChanged = this.recordCollectorHealth(result);
+        this.apply(result.detections, kinds, new Set(result.failedSources));
+        // The first scan of a run and any change of collector health are written at once.
+        this.writeStatus(healthChanged || firstScan);
+        if (healthChanged) this.sendHeartbeat();
         this.flush();
         saveFingerprints();
         this.lastFingerprintSave = Date.now();
@@ -246,11 +263,13 @@ export class EdictAgent {
     return this.scanning;
   }
 
-  /** The process watcher's findings (on a change, and every minute). */
-  private onProcesses(running: Detection[]): void {
-    this.status.lastScanAt = new Date().toISOString();
-    const queued = this.apply(running, ['running']);
-    this.writeStatus(false);
+  /** The process watcher's findings (on a change, on a change of its collectors' health, and every minute). */
+  private onProcesses(result: ScanResult): void {
+    this.status.lastScanAt = result.scannedAt;
+    const healthChanged = this.recordCollectorHealth(result);
+    const queued = this.apply(result.detections, ['running'], new Set(result.failedSources));
+    this.writeStatus(healthChanged);
+    if (healthChanged) this.sendHeartbeat();
     if (Date.now() - this.lastFingerprintSave > FINGERPRINT_SAVE_INTERVAL_MS) {
       saveFingerprints();
       this.lastFingerprintSave = Date.now();
@@ -260,8 +279,39 @@ export class EdictAgent {
     void this.employee.tick();
   }
 
-  /** Diffs a scan against what is known for `kinds`; queues present/absent/stage-change events; returns how many. */
-  private apply(detections: Detection[], kinds: Detection['kind'][]): number {
+  /**
+   * Remembers which collectors could not complete (since when) and which recovered; logs each
+   * change once. Returns whether anything changed (status and a heartbeat then go out at once).
+   */
+  private recordCollectorHealth(result: ScanResult): boolean {
+    let changed = false;
+    const failed = new Map(result.errors.map((e) => [e.collector, e]));
+    for (const id of result.ran) {
+      const now = failed.get(id);
+      const before = this.collectorErrors.get(id);
+      if (now) {
+        const entry: CollectorError = { collector: id, code: now.code, message: now.message, count: now.count, since: before?.since ?? result.scannedAt };
+        if (!before || before.code !== entry.code || before.message !== entry.message) {
+          changed = true;
+          this.o.log.error({ collector: id, code: now.code, problem: now.message, problems: now.count }, 'collector could not complete its look; nothing it found before is reported absent until it does');
+        } else if (before.count !== entry.count) changed = true;
+        this.collectorErrors.set(id, entry);
+      } else if (before) {
+        changed = true;
+        this.collectorErrors.delete(id);
+        this.o.log.info({ collector: id, failingSince: before.since }, 'collector completes its look again');
+      }
+    }
+    if (changed) this.status.collectorErrors = [...this.collectorErrors.values()];
+    return changed;
+  }
+
+  /**
+   * Diffs a scan against what is known for `kinds`; queues present/absent/stage-change events and
+   * returns how many. A finding is declared absent only when the collector that reports its kind
+   * of evidence completed its look this time (`failedSources` lists those that did not).
+   */
+  private apply(detections: Detection[], kinds: Detection['kind'][], failedSources: ReadonlySet<string> = new Set()): number {
     const now = this.clock.now();
     const nowIso = new Date(now).toISOString();
     const events: DetectionEvent[] = [];
@@ -276,7 +326,7 @@ export class EdictAgent {
       next[key] = { detection: d, firstSeen: prev?.firstSeen ?? nowIso, lastSeen: nowIso, stage };
     }
     for (const [key, k] of Object.entries(next)) {
-      if (!kinds.includes(k.detection.kind) || seen.has(key)) continue;
+      if (!kinds.includes(k.detection.kind) || seen.has(key) || failedSources.has(k.detection.evidence.source)) continue;
       events.push(this.event('absent', k.detection, this.verdict(k.detection.toolId, k.detection.user, now).stage, nowIso));
       delete next[key];
     }
@@ -311,7 +361,7 @@ export class EdictAgent {
    */
   private commit(events: ReportEvent[], next: Record<string, KnownDetection>): void {
     if (events.length) {
-      this.outbox.enqueue(events);
+      this.enqueue(events, next);
       this.o.log.info({ events: events.length }, 'queued detection events');
     }
     this.known = next;
@@ -448,22 +498,52 @@ export class EdictAgent {
   /** Queues employee-originated events (acknowledgements, exception requests, notices, enforcement steps). */
   queueEvents(events: ReportEvent[]): void {
     if (!events.length) return;
-    this.outbox.enqueue(events);
+    this.enqueue(events);
     this.flush();
   }
 
+  /**
+   * Into the outbox; when its bound dropped the last event about a finding still known, that
+   * finding is restated (a `present` now), so the server never keeps a stale "gone" for it.
+   */
+  private enqueue(events: ReportEvent[], known: Record<string, KnownDetection> = this.known): void {
+    const bound: BoundResult | undefined = this.outbox.enqueue(events);
+    if (!bound) return;
+    if (bound.gap) this.status.lastOutboxGap = { at: bound.gap.observedAt, dropped: (bound.gap as { dropped: number }).dropped };
+    if (!bound.lostFinalState.size) return;
+    const now = this.clock.now();
+    const nowIso = new Date(now).toISOString();
+    const restate = Object.entries(known)
+      .filter(([key]) => bound.lostFinalState.has(key))
+      .map(([, k]) => this.event('present', k.detection, this.verdict(k.detection.toolId, k.detection.user, now).stage, nowIso));
+    if (restate.length) this.outbox.enqueue(restate);
+  }
+
   private heartbeatTimer?: NodeJS.Timeout;
+  /** Heartbeats on the server's cadence, and one at once: the server learns the agent's health on connection. */
   private startHeartbeat(intervalMs: number): void {
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => {
       if (!this.client.connected) return clearInterval(this.heartbeatTimer);
-      this.client.send({
-        type: 'heartbeat',
-        sentAt: new Date().toISOString(),
-        health: { outboxPending: this.outbox.pendingEvents(), lastScanAt: this.status.lastScanAt, uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000) },
-      });
+      this.sendHeartbeat();
     }, intervalMs);
     this.heartbeatTimer.unref();
+    this.sendHeartbeat();
+  }
+
+  /** One heartbeat now, if connected (also when a collector starts or stops failing). */
+  private sendHeartbeat(): void {
+    if (this.status.connection !== 'connected' || !this.client.connected) return;
+    this.client.send({
+      type: 'heartbeat',
+      sentAt: new Date().toISOString(),
+      health: {
+        outboxPending: this.outbox.pendingEvents(),
+        lastScanAt: this.status.lastScanAt,
+        uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
+        collectorErrors: [...this.collectorErrors.values()].slice(0, MAX_COLLECTOR_ERRORS),
+      },
+    });
   }
 
   /** Sends the oldest queued batch if connected and nothing is in flight. */
@@ -474,9 +554,11 @@ export class EdictAgent {
     const timer = setTimeout(() => {
       this.o.log.warn({ batchId: batch.batchId }, 'no ack in time; reconnecting to resend');
       this.inFlight = undefined;
+      this.outbox.inFlight = undefined;
       this.client.recycle();
     }, ACK_TIMEOUT_MS);
     this.inFlight = { batchId: batch.batchId, timer };
+    this.outbox.inFlight = batch.batchId;
     let sent: boolean;
     try {
       sent = this.client.send({ type: 'report', batchId: batch.batchId, events: batch.events });
@@ -484,18 +566,21 @@ export class EdictAgent {
       // The batch itself is invalid (e.g. written by an older agent): it would be refused forever.
       clearTimeout(timer);
       this.inFlight = undefined;
+      this.outbox.inFlight = undefined;
       this.outbox.reject(batch.batchId, (err as Error).message);
       return this.flush();
     }
     if (!sent) {
       clearTimeout(timer);
       this.inFlight = undefined;
+      this.outbox.inFlight = undefined;
     }
   }
 
   private onDisconnect(reason: string | null): void {
     if (this.inFlight) clearTimeout(this.inFlight.timer);
     this.inFlight = undefined;
+    this.outbox.inFlight = undefined;
     clearInterval(this.heartbeatTimer);
     this.status = { ...this.status, connection: 'disconnected', since: new Date().toISOString(), lastError: reason ?? this.status.lastError };
     this.writeStatus();

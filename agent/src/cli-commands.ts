@@ -2,7 +2,6 @@
 // request-exception. Every command works from the state folder (--state-dir,
 // EDICT_AGENT_STATE_DIR, or the platform default). Each command loads only the modules it needs
 // (dynamic import), so the long-running `run` never holds the code of the others. Loaded by cli.ts.
-import { mkdirSync } from 'node:fs';
 import { Command } from 'commander';
 import { EdictError } from '../../shared/src/errors.js';
 import { EDICT_VERSION_LINE } from '../../shared/src/version.js';
@@ -11,7 +10,9 @@ import { STATE_DIR_MODE, STATUS_LAST_SENT } from './constants.js';
 import { loadTrust } from './connection/trust.js';
 import { createAgentLogger } from './log.js';
 import { defaultStateDir, statePaths } from './paths.js';
-import { loadEnrollment } from './state/enrollment.js';
+import { enrollmentState, loadEnrollment } from './state/enrollment.js';
+import { ensureDir } from './state/json-file.js';
+import type { SubmitOutcome } from './requests/submit.js';
 
 const EXIT_CONFIG = 78;
 
@@ -39,12 +40,18 @@ program
   .description('enroll this device with an Edict server')
   .requiredOption('--server <url>', 'server URL, e.g. https://edict.example.com')
   .requiredOption('--token <token>', 'enrollment token from your IT admin')
-  .action(async (o: { server: string; token: string }) => {
+  .option('--force', 'replace an existing enrollment (the old device stays on the server until revoked)')
+  .action(async (o: { server: string; token: string; force?: boolean }) => {
     const { enroll } = await import('./enroll.js');
     const { paths, config } = context();
+    const held = loadEnrollment(paths.enrollment);
+    if (held && !o.force) {
+      throw new EdictError('EDICT_ERR_ALREADY_ENROLLED', `${paths.dir} is enrolled as device ${held.deviceId} with ${held.serverUrl} since ${held.enrolledAt}; use --force to replace it`);
+    }
     const trust = trustFor(config);
-    mkdirSync(paths.dir, { recursive: true, mode: STATE_DIR_MODE });
+    ensureDir(paths.dir, STATE_DIR_MODE);
     const e = await enroll(o.server, o.token, paths.enrollment, trust);
+    if (held) process.stdout.write(`replaced the enrollment of device ${held.deviceId}; restart the agent service to use the new one\n`);
     process.stdout.write(`enrolled as ${e.deviceId} with ${e.serverUrl}; credential stored in ${paths.enrollment}\n`);
   });
 
@@ -53,7 +60,11 @@ program
   .description('run the agent: scan on schedule, report to the server, apply policy. Not enrolled yet: enrolls from EDICT_SERVER and EDICT_ENROLL_TOKEN when set')
   .option('--wait-for-enrollment', 'as a service: when not enrolled and no EDICT_SERVER / EDICT_ENROLL_TOKEN are set, wait (saying so) instead of exiting')
   .action(async (o: { waitForEnrollment?: boolean }) => {
-    const [{ EdictAgent }, { enrollUntilDone, takeEnrollSettings, waitForEnrollSettings }] = await Promise.all([import('./agent.js'), import('./auto-enroll.js')]);
+    const [{ EdictAgent }, { enrollUntilDone, takeEnrollSettings }, { awaitEnrollment }] = await Promise.all([
+      import('./agent.js'),
+      import('./auto-enroll.js'),
+      import('./await-enrollment.js'),
+    ]);
     const { paths, config, log } = context();
     const trust = trustFor(config);
     // Taken out of the environment before anything else runs (children never see the token).
@@ -72,18 +83,22 @@ program
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
 
-    let enrollment = loadEnrollment(paths.enrollment, log);
-    if (!enrollment) {
-      if (!settings && !o.waitForEnrollment) {
+    // A corrupt enrollment.json is set aside here (logged); the credential is then lost.
+    const state = enrollmentState(paths.enrollment, log);
+    let enrollment = state.enrollment;
+    const problem = state.enrollment ? undefined : state.problem;
+    if (!enrollment && settings) {
+      ensureDir(paths.dir, STATE_DIR_MODE, log);
+      enrollment = await enrollUntilDone(settings, paths.enrollment, trust, log, stopping.signal);
+      if (!enrollment) return;
+    } else if (!enrollment) {
+      // A lost credential always waits (exiting would be a restart loop under the service manager);
+      // a folder never enrolled waits only as a service (--wait-for-enrollment).
+      if (problem !== 'needs-re-enrollment' && !o.waitForEnrollment) {
         throw new EdictError('EDICT_ERR_NOT_ENROLLED', `no enrollment in ${paths.dir} (run edict-agent enroll, or set EDICT_SERVER and EDICT_ENROLL_TOKEN)`);
       }
-      mkdirSync(paths.dir, { recursive: true, mode: STATE_DIR_MODE });
-      if (!settings) {
-        process.stdout.write(`edict-agent: not enrolled; waiting for EDICT_SERVER and EDICT_ENROLL_TOKEN (see the log line above)\n`);
-        await waitForEnrollSettings(paths.dir, log, stopping.signal);
-        return;
-      }
-      enrollment = await enrollUntilDone(settings, paths.enrollment, trust, log, stopping.signal);
+      process.stdout.write(`edict-agent: ${problem === 'needs-re-enrollment' ? 'this device needs re-enrollment' : 'not enrolled'}; waiting (see the log line above, and edict-agent status)\n`);
+      enrollment = await awaitEnrollment(paths, log, () => stopping.signal.aborted);
       if (!enrollment) return;
     }
     agent = new EdictAgent({ paths, config, enrollment, log, trust });
@@ -104,7 +119,7 @@ program
     ]);
     const { paths, config, log } = context();
     // The catalog from the verified policy bundle when enrolled; the built-in one otherwise.
-    const key = loadEnrollment(paths.enrollment)?.serverPublicKey;
+    const key = loadEnrollment(paths.enrollment, undefined, false)?.serverPublicKey;
     const catalog = loadVerifiedPolicy(paths, key, () => {})?.bundle.catalog ?? BUILTIN_CATALOG;
     const ctx = buildScanContext(catalog, config, log);
     const result = await scan(ctx, ['inventory', 'process']);
@@ -120,23 +135,19 @@ program
     for (const e of result.errors) process.stdout.write(`warning: collector ${e.collector} failed: ${e.message}\n`);
   });
 
-/** Employee requests: any failure is one clear line with a stable code. */
-function handOver(write: () => unknown): void {
-  try {
-    write();
-  } catch (err) {
-    throw new EdictError('EDICT_ERR_REQUEST_REFUSED', (err as Error).message);
-  }
+/** Employee requests: a refusal is one clear line with a stable code (exit status 1). */
+function say(outcome: SubmitOutcome, done: string): void {
+  process.stdout.write(outcome.outcome === 'accepted' ? `${done}\n` : `Your request is recorded; ${outcome.why}.\n`);
 }
 
 program
   .command('ack <tool>')
   .description('acknowledge the notice about a banned tool (tells your IT department you have read it)')
   .action(async (tool: string) => {
-    const { writeRequest } = await import('./requests/spool.js');
+    const { submitRequest } = await import('./requests/submit.js');
     const { paths } = context();
-    handOver(() => writeRequest(paths.dir, { kind: 'ack', toolId: tool }));
-    process.stdout.write(`Acknowledged the notice about ${tool}. The agent sends it to your IT department within a few seconds.\n`);
+    const outcome = await submitRequest(paths, { kind: 'ack', toolId: tool });
+    say(outcome, `Acknowledged the notice about ${tool}. The agent is sending it to your IT department.`);
   });
 
 program
@@ -144,10 +155,10 @@ program
   .description('ask your IT department for an exception to the ban of a tool')
   .requiredOption('--reason <text>', 'why you need it (your words are sent as written)')
   .action(async (tool: string, o: { reason: string }) => {
-    const { writeRequest } = await import('./requests/spool.js');
+    const { submitRequest } = await import('./requests/submit.js');
     const { paths } = context();
-    handOver(() => writeRequest(paths.dir, { kind: 'exception-request', toolId: tool, reason: o.reason }));
-    process.stdout.write(`Exception request for ${tool} recorded. The agent sends it to your IT department; you will get a notice with the decision.\n`);
+    const outcome = await submitRequest(paths, { kind: 'exception-request', toolId: tool, reason: o.reason });
+    say(outcome, `Exception request for ${tool} sent to your IT department; you will get a notice with the decision.`);
   });
 
 program
@@ -160,6 +171,7 @@ program
     const { paths } = context();
     const view = readStatus(paths, Math.max(0, Number(o.last) || STATUS_LAST_SENT));
     process.stdout.write(o.json ? JSON.stringify(view, null, 2) + '\n' : renderStatus(view));
+    if (view.access === 'denied') process.exitCode = 1;
   });
 
 // No top-level await: the packaged agent is one CommonJS bundle (Node single executable).

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { EdictError } from '../../shared/src/errors.js';
-import { DEFAULT_INVENTORY_INTERVAL_MS, DEFAULT_PROCESS_INTERVAL_MS, MAX_TIMER_MS } from './constants.js';
+import { DEFAULT_INVENTORY_INTERVAL_MS, DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_PROCESS_INTERVAL_MS, MAX_TIMER_MS } from './constants.js';
 
 export const AgentConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -23,6 +23,12 @@ export const AgentConfigSchema = z.strictObject({
       extraNpmPrefixes: z.array(z.string().min(1)).default([]),
     })
     .default({ processIntervalMs: DEFAULT_PROCESS_INTERVAL_MS, inventoryIntervalMs: DEFAULT_INVENTORY_INTERVAL_MS, extraNpmPrefixes: [] }),
+  outbox: z
+    .strictObject({
+      /** Bound of the queued events on disk while the server is unreachable (bytes; default 16 MiB). */
+      maxBytes: z.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(DEFAULT_OUTBOX_MAX_BYTES),
+    })
+    .default({ maxBytes: DEFAULT_OUTBOX_MAX_BYTES }),
 });
 export type AgentConfig = Readonly<z.infer<typeof AgentConfigSchema>>;
 

@@ -46,3 +46,15 @@ export const STATUS_WRITE_INTERVAL_MS = 10_000;
 export const MAX_BOUNDARY_STEP_MS = 60_000;
 /** Fire a boundary timer this long after the instant, so the stage computed then is already the new one. */
 export const BOUNDARY_MARGIN_MS = 5;
+/**
+ * Default bound of the outbox (bytes of queued batch files; agent.json `outbox.maxBytes`). At about
+ * 300 bytes per event that is some 50,000 events: weeks of a busy workstation offline. Over it,
+ * events are collapsed, then the oldest dropped and reported as a gap (see state/outbox-bound.ts).
+ */
+export const DEFAULT_OUTBOX_MAX_BYTES = 16 * 1024 * 1024;
+/** Enforcing the bound brings the outbox down to this share of it, so it is not enforced again at once. */
+export const OUTBOX_LOW_WATER = 0.9;
+/** Without an enrollment the agent looks for one this often (it starts as soon as `enroll` wrote it). */
+export const ENROLLMENT_POLL_MS = 2_000;
+/** ...and repeats "needs re-enrollment" in its log this often. */
+export const ENROLLMENT_REMINDER_MS = 60 * 60_000;

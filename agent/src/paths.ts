@@ -11,8 +11,9 @@ export const SYSTEM_STATE_DIR = '/var/lib/edict-agent';
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.EDICT_AGENT_STATE_DIR) return path.resolve(env.EDICT_AGENT_STATE_DIR);
   if (process.platform !== 'win32' && process.getuid?.() === 0) return SYSTEM_STATE_DIR;
-  // An employee running `status`, `ack` or `request-exception` talks to the machine's service agent.
-  if (process.platform !== 'win32' && existsSync(path.join(SYSTEM_STATE_DIR, 'status.json'))) return SYSTEM_STATE_DIR;
+  // An employee running `status`, `ack` or `request-exception` talks to the machine's service agent
+  // (the folder itself is enough: an employee who cannot look inside is told so, not "not enrolled").
+  if (process.platform !== 'win32' && existsSync(SYSTEM_STATE_DIR)) return SYSTEM_STATE_DIR;
   if (process.platform === 'win32') return path.join(env.ProgramData ?? 'C:\\ProgramData', 'Edict', 'agent');
   const base = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
   return path.join(base, 'edict-agent');

@@ -26,7 +26,8 @@ export interface AgentScanConfig {
 /** A PATH for spawned agents without the developer's own bin folders (tests must not depend on them). */
 export const CLEAN_PATH = ['/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter);
 
-export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg: AgentScanConfig = {}): Promise<AgentSetup> {
+/** `extra`: other agent.json sections (e.g. `{ outbox: { maxBytes } }`). */
+export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg: AgentScanConfig = {}, extra: Record<string, unknown> = {}): Promise<AgentSetup> {
   const stateDir = tempDir('edict-agent-');
   const configFile = path.join(stateDir, 'agent.json');
   mkdirSync(stateDir, { recursive: true });
@@ -40,6 +41,7 @@ export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg
         homes: scanCfg.homes ?? [{ user: 'nobody-test', home: tempDir('edict-home-') }],
         extraNpmPrefixes: scanCfg.extraNpmPrefixes ?? [],
       },
+      ...extra,
     }),
   );
   const token = (await api(serverUrl, adminToken, 'POST', '/enrollment-tokens', { label: 'test' })).body.token as string;

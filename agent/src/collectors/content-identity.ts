@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { CatalogIndex } from '../matcher.js';
 import { readJsonFile, writeJsonAtomic } from '../state/json-file.js';
+import { tolerate } from './problems.js';
 
 /** Largest file hashed: the biggest known tool binary is ~380 MB; this bounds one read. */
 export const CONTENT_MAX_BYTES = 1024 * 1024 * 1024;
@@ -162,8 +163,9 @@ export function isNativeExecutable(file: string): boolean {
     if (be === 0xfeedface || be === 0xfeedfacf || be === 0xcefaedfe || be === 0xcffaedfe) return true; // Mach-O 32/64, both byte orders
     if (be === 0xcafebabe) return true; // Mach-O universal (a Java .class has the same magic; never on a tool path)
     return b[0] === 0x4d && b[1] === 0x5a; // "MZ": PE
-  } catch {
-    return false; // unreadable: cannot be identified by content
+  } catch (err) {
+    tolerate(err, file); // gone; unreadable is a problem (it cannot be identified by content)
+    return false;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -189,8 +191,9 @@ export async function contentFacts(file: string, markers: readonly string[]): Pr
   let st;
   try {
     st = statSync(file, { bigint: true });
-  } catch {
-    return undefined; // gone or unreadable: nothing to identify
+  } catch (err) {
+    tolerate(err, file); // gone: nothing to identify; unreadable is a problem
+    return undefined;
   }
   if (!st.isFile() || st.size < CONTENT_MIN_BYTES || st.size > CONTENT_MAX_BYTES) return undefined;
   // ctime too: unlike mtime it cannot be set back by the file's owner, so an edited copy is read again.
@@ -260,8 +263,9 @@ async function readFactsNow(file: string, markers: readonly string[]): Promise<C
       buf.copy(buf, 0, end - keep, end);
       await nextTurn(); // let polls, messages and timers run between chunks
     }
-  } catch {
-    return undefined; // the file changed or vanished mid-read: identify it on the next look
+  } catch (err) {
+    tolerate(err, file); // vanished mid-read: identify it on the next look
+    return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

@@ -27,6 +27,7 @@ const START_SLACK_MS = 2000;
 
 export const runtimeFilesCollector: Collector = {
   id: 'runtime-file',
+  sources: ['runtime-file'],
   phase: 'process',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     const source = ctx.platform.processSource();

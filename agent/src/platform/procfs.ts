@@ -145,16 +145,16 @@ function readEnviron(p: string): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(p, 'r');
-  } catch {
-    return undefined;
+  } catch (err) {
+    return gone(err); // another user's process without privileges, or it ended
   }
   try {
     environBuffer ??= Buffer.allocUnsafe(ENVIRON_BUFFER_BYTES);
     let n = 0;
     for (let r = 1; r > 0 && n < environBuffer.length; n += r) r = readSync(fd, environBuffer, n, environBuffer.length - n, null);
     return n < environBuffer.length ? environBuffer.subarray(0, n) : readFileSync(p);
-  } catch {
-    return undefined;
+  } catch (err) {
+    return gone(err); // ended while being read
   } finally {
     closeSync(fd);
   }
@@ -175,15 +175,15 @@ export function readOrUndefined(p: string): string | undefined {
   let fd: number;
   try {
     fd = openSync(p, 'r');
-  } catch {
-    return undefined; // the process ended or is not readable by this user
+  } catch (err) {
+    return gone(err); // the process ended or is not readable by this user
   }
   try {
     let n = 0;
     for (let r = 1; r > 0 && n < buffer.length; n += r) r = readSync(fd, buffer, n, buffer.length - n, null);
     return buffer.toString('utf8', 0, n);
-  } catch {
-    return undefined; // ended while being read
+  } catch (err) {
+    return gone(err); // ended while being read
   } finally {
     closeSync(fd);
   }
@@ -192,7 +192,18 @@ export function readOrUndefined(p: string): string | undefined {
 function linkOrUndefined(p: string): string | undefined {
   try {
     return readlinkSync(p);
-  } catch {
-    return undefined; // kernel thread (no exe), another user's process, or it ended
+  } catch (err) {
+    return gone(err); // kernel thread (no exe), another user's process, or it ended
   }
+}
+
+/**
+ * A process that ended (ENOENT, ESRCH), a kernel thread without an exe (ENOENT) or another user's
+ * process (EACCES, EPERM) is simply not visible: undefined. Anything else (too many open files, an
+ * I/O error) is thrown, so the poll fails and nothing it knew is declared ended.
+ */
+function gone(err: unknown): undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ESRCH' || code === 'EACCES' || code === 'EPERM' || code === 'EINVAL') return undefined;
+  throw err;
 }

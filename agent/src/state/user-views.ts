@@ -4,13 +4,14 @@
 // (sent.jsonl, detections.json) stay readable by the agent's user only.
 // Files live in `<state>/users/`, a folder only the agent can write to; each user's file is owned
 // by that user (mode 0600) so they can read it but cannot redirect the agent's writes elsewhere.
-import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchownSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchownSync, lstatSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { passwdIndex } from '../platform/posix-users.js';
 import { SENT_LOG_MAX_BYTES } from '../constants.js';
 import type { KnownDetection } from './agent-state.js';
-import { writeJsonAtomic } from './json-file.js';
+import { z } from 'zod';
+import { ensureDir, readJsonFile, setAside, writeJsonAtomic } from './json-file.js';
 
 const VIEWS_DIR_MODE = 0o711;
 const VIEW_FILE_MODE = 0o600;
@@ -25,8 +26,35 @@ export function viewPaths(stateDir: string, user?: string) {
     deviceLog: path.join(stateDir, DEVICE_LOG),
     sent: user ? path.join(dir, `${safe(user)}.sent.jsonl`) : undefined,
     detections: user ? path.join(dir, `${safe(user)}.detections.json`) : undefined,
+    requests: user ? path.join(dir, `${safe(user)}.requests.json`) : undefined,
+    notices: user ? path.join(dir, `${safe(user)}.notices.json`) : undefined,
   };
 }
+
+/** What became of one of the user's requests (read by their `ack` / `request-exception` command). */
+export const RequestResult = z.strictObject({
+  requestId: z.string(),
+  kind: z.enum(['ack', 'exception-request']),
+  toolId: z.string(),
+  at: z.iso.datetime({ offset: true }),
+  accepted: z.boolean(),
+  /** Why it was refused, in words the employee can act on. */
+  reason: z.string().optional(),
+});
+export type RequestResult = z.infer<typeof RequestResult>;
+
+/** A notice shown to the user (for the "notices shown to you" part of `status`). */
+export const ShownNotice = z.strictObject({
+  at: z.iso.datetime({ offset: true }),
+  toolId: z.string(),
+  kind: z.string(),
+  stage: z.string(),
+  summary: z.string(),
+});
+export type ShownNotice = z.infer<typeof ShownNotice>;
+
+/** Entries kept per user in the requests and notices views. */
+const VIEW_LIST_MAX = 50;
 
 /** OS user names can hold characters a file name should not. */
 function safe(user: string): string {
@@ -44,7 +72,7 @@ export class UserViews {
 
   private ensureDir(): string {
     const { dir } = viewPaths(this.stateDir);
-    mkdirSync(dir, { recursive: true, mode: VIEWS_DIR_MODE });
+    ensureDir(dir, VIEWS_DIR_MODE, this.log);
     chmodSync(dir, VIEWS_DIR_MODE);
     return dir;
   }
@@ -53,7 +81,9 @@ export class UserViews {
   recordSent(message: AnyMessage, at: Date): void {
     try {
       if (message.type !== 'report') {
-        appendFileSync(viewPaths(this.stateDir).deviceLog, JSON.stringify({ at: at.toISOString(), message }) + '\n', { mode: 0o644 });
+        const log = viewPaths(this.stateDir).deviceLog;
+        if (existsSync(log) && !lstatSync(log).isFile()) setAside(log, this.log, 'the device-level sent log is not a regular file');
+        appendFileSync(log, JSON.stringify({ at: at.toISOString(), message }) + '\n', { mode: 0o644 });
         return;
       }
       const byUser = new Map<string, unknown[]>();
@@ -83,6 +113,27 @@ export class UserViews {
       }
     } catch (err) {
       this.log?.error({ err: (err as Error).message }, 'could not update the per-user view of findings');
+    }
+  }
+
+  /** Adds the outcome of a request to the user's own list (newest last). */
+  recordRequestResult(user: string, result: RequestResult): void {
+    this.appendToList(viewPaths(this.stateDir, user).requests!, user, RequestResult, result, 'requests');
+  }
+
+  /** Adds a notice shown to the user to their own list (newest last). */
+  recordNotice(user: string, notice: ShownNotice): void {
+    this.appendToList(viewPaths(this.stateDir, user).notices!, user, ShownNotice, notice, 'notices');
+  }
+
+  private appendToList<S extends z.ZodType>(file: string, user: string, schema: S, entry: z.infer<S>, what: string): void {
+    try {
+      this.ensureDir();
+      const list = readJsonFile(file, z.array(schema), this.log) ?? [];
+      writeJsonAtomic(file, [...list, entry].slice(-VIEW_LIST_MAX), VIEW_FILE_MODE);
+      this.chownTo(file, user);
+    } catch (err) {
+      this.log?.error({ err: (err as Error).message }, `could not update the per-user view of ${what}`);
     }
   }
 

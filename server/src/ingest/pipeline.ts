@@ -13,6 +13,7 @@ import { INGEST_SLICE_MS, MAX_FUTURE_SKEW_MS } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { PolicyService } from '../policy/service.js';
 import type { Repos, Store } from '../store/index.js';
+import { recordGap } from './report-gap.js';
 
 export interface IngestResult {
   accepted: number;
@@ -171,6 +172,9 @@ export class IngestPipeline {
           { user: event.user, pid: event.pid, step: event.step, ...(event.secondsLeft !== undefined ? { secondsLeft: event.secondsLeft } : {}) },
           event.eventId,
         );
+        break;
+      case 'gap':
+        isNew = await recordGap(r, deviceId, event, at);
         break;
     }
     if (isNew) item.accepted++;

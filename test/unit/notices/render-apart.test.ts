@@ -21,7 +21,9 @@ const input: NoticeInput = {
 };
 const now = new Date('2026-07-06T16:00:00Z');
 
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.restoreAllMocks();
+});
 
 test.each(['en', 'zh-CN'] as const)('the helper renders what the agent would (%s), without Intl date formatting in the agent', async (locale) => {
   const spy = jest.spyOn(Intl, 'DateTimeFormat');
