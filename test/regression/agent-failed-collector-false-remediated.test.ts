@@ -78,7 +78,9 @@ run('an unreadable folder is a collector error on the server, never an absent to
     const s = await agentJson(setup, 'status');
     return s.agent.lastScanAt > since && s.outbox.pendingEvents === 0 ? s : undefined;
   }, 'a later scan, fully delivered');
-  expect(aiderEvents().map((e: any) => e.state)).toEqual(['present']);
+  // (A first scan before the policy arrived and the policy's arrival each send a `present`: the
+  // stage changed. What matters is that no `absent` was sent.)
+  expect(aiderEvents().map((e: any) => e.state)).not.toContain('absent');
   expect(await state()).toBe('violating');
   const status = await agentJson(setup, 'status');
   expect(status.collectorErrors).toEqual([expect.objectContaining({ collector: 'python-package', code: 'EACCES' })]);
@@ -97,10 +99,12 @@ run('an unreadable folder is a collector error on the server, never an absent to
     const h = await health();
     return h && !h.collectorErrors.some((e: any) => e.collector === 'python-package');
   }, 'the error cleared on the server', 30_000);
-  expect(aiderEvents().map((e: any) => e.state)).toEqual(['present']);
+  expect(aiderEvents().map((e: any) => e.state)).not.toContain('absent');
 
   // Removed for real: a completed look declares it absent, and the device is remediated.
   rmSync(dist, { recursive: true });
   await waitFor(async () => (await state()) === 'remediated', 'remediated after a real removal', 30_000);
-  expect(aiderEvents().map((e: any) => e.state)).toEqual(['present', 'absent']);
+  const states = aiderEvents().map((e: any) => e.state);
+  expect(states.filter((st: string) => st === 'absent')).toHaveLength(1);
+  expect(states.at(-1)).toBe('absent');
 }, 120_000);
