@@ -26,6 +26,7 @@ export interface AgentScanConfig {
 /** A PATH for spawned agents without the developer's own bin folders (tests must not depend on them). */
 export const CLEAN_PATH = ['/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter);
 
+/** Enrolls with `serverUrl` (or several, comma-separated: the agent fails over between them). */
 export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg: AgentScanConfig = {}): Promise<AgentSetup> {
   const stateDir = tempDir('edict-agent-');
   const configFile = path.join(stateDir, 'agent.json');
@@ -42,7 +43,7 @@ export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg
       },
     }),
   );
-  const token = (await api(serverUrl, adminToken, 'POST', '/enrollment-tokens', { label: 'test' })).body.token as string;
+  const token = (await api(serverUrl.split(',')[0], adminToken, 'POST', '/enrollment-tokens', { label: 'test' })).body.token as string;
   const { stdout } = await run(process.execPath, [AGENT_CLI, '--state-dir', stateDir, 'enroll', '--server', serverUrl, '--token', token]);
   const deviceId = /enrolled as (\S+)/.exec(stdout)![1];
   return { stateDir, configFile, deviceId };

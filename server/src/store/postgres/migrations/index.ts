@@ -1,0 +1,9 @@
+// Ordered list of PostgreSQL migrations. Append new ones at the end; never reorder or edit landed ones.
+import * as initial from './20261201T0900-initial.js';
+
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [initial];
