@@ -24,14 +24,15 @@ const t = (name: string, key: string[], cols: string): PortableTable => ({
 /** In load order (a row's references come before it). */
 export const PORTABLE_TABLES: readonly PortableTable[] = [
   t('meta', ['key'], 'key, value'),
-  t('api_tokens', ['id'], 'id, role, token_hash, label, created_at:time, revoked_at:time'),
-  t('enrollment_tokens', ['id'], 'id, token_hash, label, created_at:time, expires_at:time, max_uses:int, uses:int, revoked_at:time'),
+  t('api_tokens', ['id'], 'id, role, token_hash, label, created_at:time, revoked_at:time, expires_at:time, last_used_at:time, created_by'),
+  t('enrollment_tokens', ['id'], 'id, token_hash, label, created_at:time, expires_at:time, max_uses:int, uses:int, revoked_at:time, tags'),
   t(
     'devices',
     ['id'],
     `id, hostname, credential_hash, enrollment_token_id, enrolled_at:time, platform, os_release, arch, agent_version, policy_version:int,
      last_seen_at:time, last_health, tags, revoked_at:time, part_version:int, applied_catalog:int, applied_policies:int, applied_device:int, applied_at:time`,
   ),
+  t('device_tags', ['seq'], 'seq:int, device_id, at:time, tags, cause, recorded_at:time'),
   t('tools', ['id'], 'id, body, source, updated_at:time'),
   t('policies', ['id'], 'id, name, draft, status, created_at:time, created_by, updated_at:time, latest_version:int, retired_at:time'),
   t('policy_versions', ['policy_id', 'version'], 'policy_id, version:int, body, published_at:time, published_by, policies_part:int'),
@@ -54,6 +55,7 @@ export const PORTABLE_TABLES: readonly PortableTable[] = [
   t('compliance_jobs', ['id'], 'id:int, at:time, cause, tools, created_at:time'),
   // `at` here is the text the chain hashes, kept verbatim.
   t('audit_log', ['seq'], 'seq:int, at, actor, action, subject, detail, prev_hash, hash'),
+  t('audit_checkpoints', ['seq'], 'seq:int, hash, at:time, key_id, signature'),
 ];
 
 export const EXPORT_FORMAT = 'edict-export';

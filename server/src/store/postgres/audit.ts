@@ -5,7 +5,7 @@
 // is read, so each entry chains to the true head; the unique index on prev_hash stays as the
 // backstop that refuses a fork outright.
 import { auditEntryHash, AUDIT_GENESIS } from '../../audit-chain.js';
-import type { AuditEntry, AuditRepo } from '../types.js';
+import type { AuditCheckpoint, AuditEntry, AuditRepo } from '../types.js';
 import { LOCKS, LOCK_NS } from './connection.js';
 import type { Db } from './db.js';
 
@@ -38,19 +38,38 @@ export class PgAudit implements AuditRepo {
     }));
   }
 
-  async verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number }> {
+  async verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }> {
     let prev = AUDIT_GENESIS;
     let n = 0;
     let after = 0;
+    let head: { seq: number; hash: string } | null = null;
     for (;;) {
       const rows = await this.db.all<AuditEntry & { detail: string }>(`SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 5000`, [after]);
-      if (!rows.length) return { ok: true, entries: n };
+      if (!rows.length) return { ok: true, entries: n, head };
       for (const r of rows) {
         n++;
-        if (r.prevHash !== prev || r.hash !== auditEntryHash(prev, r.at, r.actor, r.action, r.subject, r.detail)) return { ok: false, entries: n, brokenAt: r.seq };
+        if (r.prevHash !== prev || r.hash !== auditEntryHash(prev, r.at, r.actor, r.action, r.subject, r.detail)) return { ok: false, entries: n, brokenAt: r.seq, head };
         prev = r.hash;
         after = r.seq;
+        head = { seq: r.seq, hash: r.hash };
       }
     }
+  }
+
+  async head(): Promise<{ seq: number; hash: string } | null> {
+    return (await this.db.one<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1')) ?? null;
+  }
+
+  async entry(seq: number): Promise<AuditEntry | undefined> {
+    const r = await this.db.one<AuditEntry & { detail: string }>(`SELECT ${COLUMNS} FROM audit_log WHERE seq = $1`, [seq]);
+    return r && { ...r, detail: JSON.parse(r.detail) };
+  }
+
+  async addCheckpoint(cp: AuditCheckpoint): Promise<void> {
+    await this.db.run('INSERT INTO audit_checkpoints(seq, hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING', [cp.seq, cp.hash, cp.at, cp.keyId, cp.signature]);
+  }
+
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    return this.db.all('SELECT seq, hash, at, key_id AS "keyId", signature FROM audit_checkpoints ORDER BY seq');
   }
 }

@@ -44,6 +44,8 @@ export class PgCompliance implements ComplianceRepo {
       sinceExpr = last('at');
     }
     const where: string[] = [];
+    // As of an instant, a device enrolled later has no state then (it is not "clear": it was not there).
+    if (q.asOf) where.push(`d.enrolled_at <= ${p(q.asOf)}::timestamptz`);
     if (q.toolId) where.push(`c.tool_id = ${p(q.toolId)}`);
     if (q.deviceId) where.push(`c.device_id = ${p(q.deviceId)}`);
     if (q.after) where.push(`(c.device_id, c.tool_id) > (${p(q.after[0])}, ${p(q.after[1])})`);

@@ -144,6 +144,21 @@ export class PgDetections implements DetectionRepo {
     );
   }
 
+  async currentFindings(
+    deviceIds: readonly string[],
+    toolIds?: readonly string[],
+  ): Promise<{ deviceId: string; toolId: string; kind: string; user: string; observedAt: string; eventId: string; evidence: unknown }[]> {
+    const rows = await this.db.all<{ deviceId: string; toolId: string; kind: string; user: string; observedAt: string; eventId: string; evidence: string }>(
+      `SELECT f.device_id AS "deviceId", f.tool_id AS "toolId", f.kind, f.os_user AS "user", f.observed_at AS "observedAt", f.event_id AS "eventId", e.evidence
+       FROM findings f JOIN detection_events e ON e.event_id = f.event_id
+       WHERE f.device_id IN (SELECT jsonb_array_elements_text($1::text::jsonb)) AND f.state = 'present' AND f.kind IN ('installed', 'running')
+         AND ($2::int IS NULL OR f.tool_id IN (SELECT jsonb_array_elements_text($3::text::jsonb)))
+       ORDER BY f.device_id, f.tool_id, f.observed_at, f.event_id`,
+      [JSON.stringify(deviceIds), toolIds ? 1 : null, JSON.stringify(toolIds ?? [])],
+    );
+    return rows.map((r) => ({ ...r, evidence: JSON.parse(r.evidence) }));
+  }
+
   async present(filter: { deviceId?: string; toolIds?: readonly string[] } = {}): Promise<{ deviceId: string; toolId: string; user: string; kind: string }[]> {
     const where = ["state = 'present'", "kind IN ('installed', 'running')"];
     const args: string[] = [];

@@ -2,7 +2,7 @@
 // part versions. Presence arrives in batches and is written with one statement per kind of fact
 // (rows in id order, so two nodes flushing overlapping batches lock rows in the same order).
 import { hashSecret } from '../../secrets.js';
-import type { DeviceRepo, DeviceRow, PageQuery, PresenceUpdate } from '../types.js';
+import type { DeviceRepo, DeviceRow, PageQuery, PresenceUpdate, TagChange } from '../types.js';
 import type { Db } from './db.js';
 
 const COLUMNS = `id, hostname, enrolled_at AS "enrolledAt", platform, os_release AS "osRelease", arch,
@@ -32,14 +32,24 @@ function decode(row: Raw | undefined): DeviceRow | undefined {
 export class PgDevices implements DeviceRepo {
   constructor(private readonly db: Db) {}
 
-  async create(id: string, hostname: string, credential: string, enrollmentTokenId: string): Promise<void> {
-    await this.db.run('INSERT INTO devices(id, hostname, credential_hash, enrollment_token_id, enrolled_at) VALUES ($1, $2, $3, $4, $5)', [
+  async create(id: string, hostname: string, credential: string, enrollmentTokenId: string, tags: readonly string[] = []): Promise<void> {
+    const now = new Date().toISOString();
+    const t = JSON.stringify([...new Set(tags)].sort());
+    await this.db.run('INSERT INTO devices(id, hostname, credential_hash, enrollment_token_id, enrolled_at, tags) VALUES ($1, $2, $3, $4, $5, $6)', [
       id,
       hostname,
       hashSecret(credential),
       enrollmentTokenId,
-      new Date().toISOString(),
+      now,
+      t,
     ]);
+    await this.db.run("INSERT INTO device_tags(device_id, at, tags, cause, recorded_at) VALUES ($1, $2, $3, 'enrolled', $4)", [id, now, t, now]);
+  }
+
+  async tagHistory(id: string): Promise<TagChange[]> {
+    return (await this.db.all<Omit<TagChange, 'tags'> & { tags: string }>('SELECT at, tags, cause, recorded_at AS "recordedAt" FROM device_tags WHERE device_id = $1 ORDER BY at, seq', [id])).map(
+      (r) => ({ ...r, tags: JSON.parse(r.tags) as string[] }),
+    );
   }
 
   async findByCredential(credential: string): Promise<DeviceRow | undefined> {
@@ -113,8 +123,12 @@ export class PgDevices implements DeviceRepo {
     return (await this.db.all<{ id: string }>('SELECT id FROM devices WHERE revoked_at IS NULL AND (applied_policies IS NULL OR applied_policies < $1)', [policiesVersion])).map((r) => r.id);
   }
 
-  async setTags(id: string, tags: readonly string[]): Promise<boolean> {
-    return (await this.db.run('UPDATE devices SET tags = $1 WHERE id = $2', [JSON.stringify([...new Set(tags)].sort()), id])) > 0;
+  async setTags(id: string, tags: readonly string[], cause: string): Promise<boolean> {
+    const t = JSON.stringify([...new Set(tags)].sort());
+    if ((await this.db.run('UPDATE devices SET tags = $1 WHERE id = $2', [t, id])) === 0) return false;
+    const now = new Date().toISOString();
+    await this.db.run('INSERT INTO device_tags(device_id, at, tags, cause, recorded_at) VALUES ($1, $2, $3, $4, $5)', [id, now, t, cause, now]);
+    return true;
   }
 
   async revoke(id: string): Promise<boolean> {

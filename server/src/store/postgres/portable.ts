@@ -11,7 +11,7 @@ import { appliedMigrations, checkConnection, createSql, migrate, type Sql, type 
 
 const PG_TYPE: Record<ColumnKind, string> = { text: 'text', int: 'bigint', real: 'double precision', time: 'timestamptz' };
 /** Identity columns that take the file's values (their sequences are moved past them afterwards). */
-const IDENTITY: Record<string, string> = { timeline: 'seq', audit_log: 'seq', compliance_jobs: 'id' };
+const IDENTITY: Record<string, string> = { timeline: 'seq', audit_log: 'seq', compliance_jobs: 'id', device_tags: 'seq' };
 
 function orderOf(table: PortableTable): string {
   if (table.name === 'detection_events') return 'seq';

@@ -15,6 +15,7 @@ import { PgDetections } from './detections.js';
 import { PgDevices } from './devices.js';
 import { PgExceptions } from './exceptions.js';
 import { PgPolicies } from './policies.js';
+import { PgReports } from './reports.js';
 import { PgTokens } from './tokens.js';
 
 interface TxState {
@@ -33,6 +34,7 @@ export class PostgresStore implements Store {
   readonly policies;
   readonly exceptions;
   readonly audit;
+  readonly reports;
   private readonly inner: Repos;
   private readonly txContext = new AsyncLocalStorage<TxState>();
   private closed = false;
@@ -58,6 +60,7 @@ export class PostgresStore implements Store {
       policies: new PgPolicies(db),
       exceptions: new PgExceptions(db),
       audit: new PgAudit(db),
+      reports: new PgReports(db),
     };
     this.tokens = this.facade(this.inner.tokens);
     this.devices = this.facade(this.inner.devices);
@@ -66,6 +69,7 @@ export class PostgresStore implements Store {
     this.policies = this.facade(this.inner.policies);
     this.exceptions = this.facade(this.inner.exceptions);
     this.audit = this.facade(this.inner.audit);
+    this.reports = this.facade(this.inner.reports);
   }
 
   /** Connects, checks the login, applies pending migrations (or refuses a newer database), joins the cluster. */
