@@ -14,7 +14,16 @@ export default {
   testMatch: ['**/*.test.ts'],
   // Real npm tools installed by tests live under test/.cache: never tests, never modules to map.
   // test/packaging installs .debs on the machine: its own config (jest.packaging.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/.cache/', '<rootDir>/test/packaging/', ...(onPostgres ? [] : ['<rootDir>/test/postgres/'])],
+  // On PostgreSQL the tests of the SQLite file itself (its store internals, backup/restore of the
+  // file) have nothing to test; `npm start` is the embedded set-up by definition.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/.cache/',
+    '<rootDir>/test/packaging/',
+    ...(onPostgres
+      ? ['<rootDir>/test/unit/server/store.test.ts', '<rootDir>/test/integration/server-backup.test.ts', '<rootDir>/test/integration/npm-start.test.ts']
+      : ['<rootDir>/test/postgres/']),
+  ],
   globalSetup: '<rootDir>/test/pg-global-setup.js',
   globalTeardown: '<rootDir>/test/pg-global-teardown.js',
   modulePathIgnorePatterns: ['<rootDir>/test/.cache/'],

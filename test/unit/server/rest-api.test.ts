@@ -48,7 +48,7 @@ describe('API tokens', () => {
     const created = await server.api('POST', '/tokens', { role: 'helpdesk', name: 'helpdesk-wang', expiresAt: '2099-01-01T00:00 Asia/Shanghai' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ role: 'helpdesk', name: 'helpdesk-wang', token: expect.stringMatching(/^edict_hlp_/), expiresAt: '2098-12-31T16:00:00.000Z' });
-    const stored = server.db.prepare('SELECT token_hash FROM api_tokens WHERE id = ?').pluck().get(created.body.id) as string;
+    const stored = (await server.sql.value('SELECT token_hash FROM api_tokens WHERE id = ?', created.body.id)) as string;
     expect(stored).toMatch(/^[0-9a-f]{64}$/);
     expect((await api(server.url, created.body.token, 'GET', '/devices')).status).toBe(200);
     const list = (await server.api('GET', '/tokens')).body.items;
