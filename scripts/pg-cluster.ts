@@ -17,6 +17,8 @@ export interface PgCluster {
   password: string;
   /** URL of one database of this cluster (default: the maintenance database `postgres`). */
   url(database?: string): string;
+  /** Creates a database (createdb over the loopback port). */
+  createDatabase(name: string): void;
   stop(): void;
 }
 
@@ -91,6 +93,10 @@ export async function startPgCluster(o: PgClusterOptions = {}): Promise<PgCluste
     user,
     password,
     url,
+    createDatabase(name: string) {
+      const r = spawnSync(path.join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, name], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: password } });
+      if (r.status !== 0) throw new Error(`createdb ${name} failed: ${r.stderr}`);
+    },
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -16,6 +16,8 @@ function workerScript(): string {
 
 export interface FleetOptions {
   url: string;
+  /** Several server nodes: process p connects its agents to urls[p % urls.length] (default: url). */
+  urls?: readonly string[];
   enrollToken: string;
   agents: number;
   /** Worker processes (default: one per 4,000 agents, at least 1). */
@@ -60,7 +62,7 @@ export class Fleet {
         });
         child.send({
           op: 'init',
-          url: opts.url,
+          url: opts.urls?.length ? opts.urls[p % opts.urls.length] : opts.url,
           hostnamePrefix: `${opts.hostnamePrefix ?? 'sim'}-${p}`,
           count,
           localAddress: `127.0.0.${2 + (p % 250)}`,
