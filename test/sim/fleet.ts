@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SimEventSpec } from './sim-agent.js';
+import type { SimEnrollment, SimEventSpec } from './sim-agent.js';
 
 /** The compiled worker next to this file (dist/test/sim/worker.js), whether run from dist or through ts-jest. */
 function workerScript(): string {
@@ -20,6 +20,8 @@ export interface FleetOptions {
   urls?: readonly string[];
   enrollToken: string;
   agents: number;
+  /** Enrollments made beforehand (agent i uses enrollments[i]); the rest enroll with the token. */
+  enrollments?: readonly SimEnrollment[];
   /** Worker processes (default: one per 4,000 agents, at least 1). */
   processes?: number;
   /** Concurrent enroll/connect per process. */
@@ -67,6 +69,7 @@ export class Fleet {
           count,
           localAddress: `127.0.0.${2 + (p % 250)}`,
           enrollToken: opts.enrollToken,
+          ...(opts.enrollments ? { enrollments: opts.enrollments.slice(w.first, w.first + count) } : {}),
           concurrency: opts.concurrency ?? 50,
         });
       });

@@ -14,6 +14,7 @@ export { measureRawInsertRate } from './sqlite/raw-insert-rate.js';
 export { seedFleet } from './sqlite/bench-seed.js';
 export { backupDatabase, restoreDatabase } from './sqlite/backup.js';
 export { measurePgRawInsertRate } from './postgres/raw-insert-rate.js';
+export { seedPgDevices } from './postgres/bench-seed.js';
 export { PORTABLE_TABLES, sameValue, type PortableRow, type PortableTable, type StoreDump } from './portable-format.js';
 
 export interface StoreConfig {

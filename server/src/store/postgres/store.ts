@@ -23,7 +23,7 @@ interface TxState {
   open: boolean;
 }
 
-const PING_TIMEOUT_MS = 3000;
+const PING_TIMEOUT_MS = 5000;
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -47,6 +47,8 @@ export class PostgresStore implements Store {
   private constructor(
     readonly sql: Sql,
     readonly cluster: ClusterLink,
+    /** A connection of its own for ping(): a pool busy with work must not look like a lost database. */
+    private readonly probeSql: Sql,
   ) {
     const db = new Db(() => {
       const s = this.txContext.getStore();
@@ -79,7 +81,7 @@ export class PostgresStore implements Store {
       await checkConnection(sql, o.url);
       if (o.migrate !== false) await migrate(sql);
       const cluster = new PgCluster(sql, o, o.nodeId);
-      return new PostgresStore(sql, cluster);
+      return new PostgresStore(sql, cluster, createSql(o, { max: 1 }));
     } catch (err) {
       await sql.end({ timeout: 1 }).catch(() => undefined);
       throw err;
@@ -181,7 +183,7 @@ export class PostgresStore implements Store {
   /** Asks the database for an answer within PING_TIMEOUT_MS; marks it down (or up again) by the outcome. */
   async ping(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const probe = this.sql.unsafe('SELECT 1');
+    const probe = this.probeSql.unsafe('SELECT 1');
     probe.catch(() => undefined);
     try {
       await Promise.race([
@@ -205,6 +207,7 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.cluster.stop();
+    await this.probeSql.end({ timeout: 1 }).catch(() => undefined);
     await this.sql.end({ timeout: 5 });
   }
 }
