@@ -128,6 +128,10 @@ export async function runClusterBench(args: string[]): Promise<void> {
     log(`connected ${c.connected} in ${Math.round(c.ms / 1000)} s: ${figures.perNode}`);
     await new Promise((r) => setTimeout(r, 5000));
 
+    // The floor again, now that the nodes hold the whole fleet (presence, pings and heartbeats of
+    // every agent share the same 2 cores with the database).
+    figures.rawLoaded = Math.round(await measurePgRawInsertRate(db, 20_000, 500));
+    log(`raw rate with the fleet connected: ${figures.rawLoaded}/s`);
     // Ingest: 25 agents of each simulator process keep one 100-event report in flight for 30 s.
     const perProcess = 25;
     log(`ingest: ${perProcess * processes} agents, one 100-event report in flight each, 30 s`);
@@ -137,6 +141,7 @@ export async function runClusterBench(args: string[]): Promise<void> {
     figures.ingestAgents = perProcess * processes;
     figures.ingestEventsPerSec = Math.round(rate);
     figures.ingestRatio = (rate / raw).toFixed(2);
+    figures.ingestRatioLoaded = (rate / Number(figures.rawLoaded)).toFixed(2);
     figures.ingestP99Ms = Math.round([...ing.latencies].sort((a, b) => a - b)[Math.floor(ing.latencies.length * 0.99)] ?? 0);
     figures.ingestErrors = ing.errors.length;
     log(`ingest ${Math.round(rate)}/s acked (${figures.ingestRatio}× raw ${Math.round(raw)}/s)`);
@@ -179,11 +184,13 @@ function render(f: Record<string, number | string>): string {
   const date = new Date().toISOString().slice(0, 10);
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   const rows: [string, string, string, string][] = [
-    ['raw batched PostgreSQL insert rate, same rows and indexes, one connection (physical floor)', `${f.raw100}/s (100 rows/tx), ${f.raw500}/s (500 rows/tx)`, '—', '—'],
+    ['raw batched PostgreSQL insert rate, same rows and indexes, one connection (physical floor), before the fleet connects', `${f.raw100}/s (100 rows/tx), ${f.raw500}/s (500 rows/tx)`, '—', '—'],
+    ['… the same, measured while the nodes hold the whole fleet', `${f.rawLoaded}/s (500 rows/tx)`, '—', '—'],
     [`enrollment through the API of ${f.nodes} nodes (a sample; the other ${f.seeded} devices seeded in the database in ${(Number(f.seedMs) / 1000).toFixed(1)} s)`, `${f.enrolled} in ${(Number(f.enrollMs) / 1000).toFixed(1)} s: ${f.enrollPerSec}/s`, '—', '—'],
     [`simulated agents connected (hello → welcome), spread over ${f.nodes} nodes`, `${f.connected} of ${f.agents} in ${Math.round(Number(f.connectMs) / 1000)} s; per node ${f.perNode}`, `${f.agents}`, ok(f.connected === f.agents)],
     [`ingest acknowledged after commit: ${f.ingestAgents} agents × one 100-event report in flight, 30 s`, `${f.ingestEventsPerSec} events/s (p99 ack ${f.ingestP99Ms} ms, ${f.ingestErrors} errors)`, '—', '—'],
-    ['… as a share of the raw rate (the better of the two)', `${f.ingestRatio}×`, '≥ 0.6×', ok(Number(f.ingestRatio) >= 0.6)],
+    ['… as a share of the raw rate before the fleet connected (the better of the two)', `${f.ingestRatio}×`, '≥ 0.6×', ok(Number(f.ingestRatio) >= 0.6)],
+    ['… as a share of the raw rate with the fleet connected', `${f.ingestRatioLoaded}×`, '(≥ 0.6×)', ok(Number(f.ingestRatioLoaded) >= 0.6)],
     [`publish on node ${f.nodes} → every connected agent on every node verified the new policies part`, `${f.publishVerified} of ${f.publishLive} in ${(Number(f.publishAllMs) / 1000).toFixed(1)} s (${f.refusals} refusals)`, '≤ 10 s, all', ok(f.publishVerified === f.publishLive && Number(f.publishAllMs) <= 10_000 && f.publishAllMs !== -1)],
   ];
   return [
