@@ -1,8 +1,9 @@
 // Unattended enrollment for `edict-agent run` as a service: when the state folder holds no
 // enrollment, the agent enrolls itself from EDICT_SERVER and EDICT_ENROLL_TOKEN (the packages put
 // them in /etc/edict/agent.env, read by the service unit). An unreachable server is retried with
-// backoff forever; no settings means it waits, saying so. The token is removed from the process
-// environment at once (children never inherit it) and never reaches a log line.
+// backoff forever; no settings means it waits, saying so (await-enrollment.ts). The token is
+// removed from the process environment at once (children never inherit it) and never reaches a
+// log line.
 import { EdictError } from '../../shared/src/errors.js';
 import { Backoff } from './connection/backoff.js';
 import type { Trust } from './connection/trust.js';
@@ -75,13 +76,4 @@ export async function enrollUntilDone(
     }
   }
   return undefined;
-}
-
-/** Logs why the agent is idle and waits for a stop signal (a service restart picks up new settings). */
-export async function waitForEnrollSettings(stateDir: string, log: Logger, signal: AbortSignal): Promise<void> {
-  log.warn(
-    { stateDir, settingsFile: ENROLL_ENV_FILE },
-    `not enrolled and no enrollment settings: waiting. Put EDICT_SERVER=https://… and EDICT_ENROLL_TOKEN=… in ${ENROLL_ENV_FILE} (mode 0600) and restart the service, or run: edict-agent enroll --server URL --token TOKEN`,
-  );
-  while (!signal.aborted) await sleep(2 ** 31 - 1, signal);
 }

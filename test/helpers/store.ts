@@ -97,7 +97,7 @@ export function testDb(dataDir: string): TestDb {
       get: async (sql, ...args) => db.prepare(sql).get(...args) as never,
       value: async (sql, ...args) => db.prepare(sql).pluck().get(...args) as never,
       run: async (sql, ...args) => void db.prepare(sql).run(...args),
-      close: async () => db.close(),
+      close: async () => void db.close(),
     };
   }
   const url = byDataDir.get(dataDir);

@@ -5,7 +5,7 @@
 import { afterAll, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { SimAgent } from '../sim/sim-agent.js';
+import { SimAgent, type AckResult } from '../sim/sim-agent.js';
 import { stopChild } from '../helpers/agent.js';
 import { api, freePort, spawnServerProcess, type ServerProcess } from '../helpers/server.js';
 import { testDb } from '../helpers/store.js';
@@ -40,7 +40,7 @@ test('SIGTERM: in-flight reports are acknowledged, then agents are sent away wit
   const acks = await Promise.allSettled(inFlight);
   // A report the node had begun is finished and acknowledged; one that reached it after it decided
   // to close is refused (the agent still holds it): either way nothing is acknowledged unstored.
-  const acked = acks.filter((r): r is PromiseFulfilledResult<{ accepted: number }> => r.status === 'fulfilled');
+  const acked = acks.filter((r): r is PromiseFulfilledResult<AckResult> => r.status === 'fulfilled');
   expect(acked.every((r) => r.value.accepted === 400)).toBe(true);
   for (const a of agents) {
     await waitFor(() => a.closed, 'the agent to be sent away');

@@ -55,7 +55,7 @@ test('draft → preview → publish → exception → compliance and timeline, a
   expect((await ctl('policies', 'list')).stdout).toMatch(/CLI ban\s+published\s+1/);
 
   expect((await json('compliance')).items).toEqual([expect.objectContaining({ deviceId: dev.deviceId, state: 'violating' })]);
-  // As of a date before it enrolled, the device is not in the list at all (it was not there).
+  // Before the device enrolled it is not part of the fleet, so an as-of view lists nothing for it.
   expect((await json('compliance', '--as-of', '2000-01-01T00:00:00Z')).items).toEqual([]);
 
   const g = await json('exceptions', 'grant', '--device', dev.deviceId, '--tool', 'claude-code', '--reason', 'pilot', '--expires', new Date(Date.now() + 86400_000).toISOString());

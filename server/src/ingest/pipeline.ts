@@ -14,6 +14,7 @@ import { INGEST_MAX_EVENTS, INGEST_SLICE_MS, MAX_FUTURE_SKEW_MS } from '../const
 import type { Logger } from '../log.js';
 import type { PolicyService } from '../policy/service.js';
 import type { ClassifiedEvent, NewDetection, Repos, Store } from '../store/index.js';
+import { recordGap } from './report-gap.js';
 
 export interface IngestResult {
   accepted: number;
@@ -201,6 +202,9 @@ export class IngestPipeline {
           { user: event.user, pid: event.pid, step: event.step, ...(event.secondsLeft !== undefined ? { secondsLeft: event.secondsLeft } : {}) },
           event.eventId,
         );
+        break;
+      case 'gap':
+        isNew = await recordGap(r, deviceId, event, at);
         break;
     }
     return isNew;

@@ -1,8 +1,8 @@
 // The REST admin API on a real server (port 0, temporary database): authentication and roles,
 // enrollment tokens (expiry, revocation, use count), validation errors that name every field,
 // malformed and oversized bodies, policy creation, OpenAPI. Bad requests change nothing.
-import { PROTOCOL_VERSION } from '../../../shared/src/protocol/version.js';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { PROTOCOL_VERSION } from '../../../shared/src/protocol/version.js';
 import { api, startTestServer, type TestServer } from '../../helpers/server.js';
 import { cleanupTempDirs } from '../../helpers/tmp.js';
 
