@@ -61,7 +61,7 @@ describe('refused before the upgrade completes', () => {
 
 describe('refused frames on an authenticated connection', () => {
   let peer: RawPeer;
-  let before: ReturnType<typeof counts>;
+  let before: Awaited<ReturnType<typeof counts>>;
 
   beforeAll(async () => {
     before = await counts();
