@@ -9,6 +9,7 @@
 //   --cpu-prof DIR      write a V8 CPU profile of each server process into DIR (where the time goes)
 //   --agents N          simulated agents for the fan-out scenario (default 19,000)
 //   --devices N         devices seeded for the REST scenario (default 50,000; events: 20 per device)
+//   --nodes N           instead: N nodes on one PostgreSQL (scripts/bench-cluster.ts; with --agents N)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +27,12 @@ const START = '<!-- server-bench:start -->';
 const END = '<!-- server-bench:end -->';
 
 const args = process.argv.slice(2);
+// `--nodes N`: several nodes on PostgreSQL instead (scripts/bench-cluster.ts, its own section).
+if (args.includes('--nodes')) {
+  const { runClusterBench } = await import('./bench-cluster.js');
+  await runClusterBench(args);
+  process.exit(0);
+}
 const opt = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;

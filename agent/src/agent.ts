@@ -134,7 +134,9 @@ export class EdictAgent {
     this.parts = held?.parts ?? {};
     this.dropLegacyPolicy();
     this.known = loadKnown(o.paths.detections, o.log);
-    this.client = new AgentClient(agentSocketUrl(o.enrollment.serverUrl), o.enrollment.credential, this.sentLog, o.log, o.trust);
+    // The enrolled server first, then every other server URL known (several nodes): failover in turn.
+    const servers = [o.enrollment.serverUrl, ...(o.enrollment.serverUrls ?? []), ...(o.config.servers ?? [])];
+    this.client = new AgentClient(servers.map(agentSocketUrl), o.enrollment.credential, this.sentLog, o.log, o.trust);
     this.client.on('open', () => void this.onOpen());
     this.client.on('message', (m) => this.onMessage(m));
     this.client.on('close', ({ code, reason }) => this.onDisconnect(code === 1000 ? null : `closed ${code}${reason ? ' ' + reason : ''}`));

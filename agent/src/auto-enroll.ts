@@ -8,7 +8,7 @@ import { EdictError } from '../../shared/src/errors.js';
 import { Backoff } from './connection/backoff.js';
 import type { Trust } from './connection/trust.js';
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './constants.js';
-import { enroll, parseServerUrl } from './enroll.js';
+import { enroll, parseServerUrls } from './enroll.js';
 import type { Logger } from './log.js';
 import type { Enrollment } from './state/enrollment.js';
 
@@ -28,7 +28,7 @@ export function takeEnrollSettings(env: NodeJS.ProcessEnv = process.env): Enroll
   if (!server || !token) {
     throw new EdictError('EDICT_ERR_CONFIG', `${server ? 'EDICT_ENROLL_TOKEN' : 'EDICT_SERVER'} is empty or missing while ${server ? 'EDICT_SERVER' : 'EDICT_ENROLL_TOKEN'} is set (both are needed to enroll)`);
   }
-  parseServerUrl(server); // a malformed URL is a config error now, not a retry loop
+  parseServerUrls(server); // a malformed URL is a config error now, not a retry loop
   return { server, token };
 }
 
@@ -59,7 +59,7 @@ export async function enrollUntilDone(
   signal: AbortSignal,
   backoff = new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS),
 ): Promise<Enrollment | undefined> {
-  const origin = new URL(settings.server).origin;
+  const origin = parseServerUrls(settings.server).map((u) => u.origin).join(', ');
   log.info({ server: origin }, 'not enrolled yet: enrolling with the server from EDICT_SERVER / EDICT_ENROLL_TOKEN');
   while (!signal.aborted) {
     try {

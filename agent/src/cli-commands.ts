@@ -38,7 +38,7 @@ function trustFor(config: { caFile?: string }) {
 program
   .command('enroll')
   .description('enroll this device with an Edict server')
-  .requiredOption('--server <url>', 'server URL, e.g. https://edict.example.com')
+  .requiredOption('--server <url>', 'server URL, e.g. https://edict.example.com; several servers (nodes): comma-separated, the agent fails over between them')
   .requiredOption('--token <token>', 'enrollment token from your IT admin')
   .option('--force', 'replace an existing enrollment (the old device stays on the server until revoked)')
   .action(async (o: { server: string; token: string; force?: boolean }) => {

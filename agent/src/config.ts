@@ -11,6 +11,8 @@ export const AgentConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A company CA (PEM file) trusted for the server's https:// and wss:// besides the public roots. */
   caFile: z.string().min(1).optional(),
+  /** More server URLs (other nodes) to fail over to, besides those given at enrollment. */
+  servers: z.array(z.url()).max(16).optional(),
   scan: z
     .strictObject({
       /** Milliseconds between two polls of the running processes (see process-watcher.ts). */

@@ -26,7 +26,7 @@ export interface AgentScanConfig {
 /** A PATH for spawned agents without the developer's own bin folders (tests must not depend on them). */
 export const CLEAN_PATH = ['/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter);
 
-/** `extra`: other agent.json sections (e.g. `{ outbox: { maxBytes } }`). */
+/** Enrolls with `serverUrl` (or several, comma-separated: the agent fails over between them). `extra`: other agent.json sections (e.g. `{ outbox: { maxBytes } }`). */
 export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg: AgentScanConfig = {}, extra: Record<string, unknown> = {}): Promise<AgentSetup> {
   const stateDir = tempDir('edict-agent-');
   const configFile = path.join(stateDir, 'agent.json');
@@ -44,7 +44,7 @@ export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg
       ...extra,
     }),
   );
-  const token = (await api(serverUrl, adminToken, 'POST', '/enrollment-tokens', { label: 'test' })).body.token as string;
+  const token = (await api(serverUrl.split(',')[0], adminToken, 'POST', '/enrollment-tokens', { label: 'test' })).body.token as string;
   const { stdout } = await run(process.execPath, [AGENT_CLI, '--state-dir', stateDir, 'enroll', '--server', serverUrl, '--token', token]);
   const deviceId = /enrolled as (\S+)/.exec(stdout)![1];
   return { stateDir, configFile, deviceId };

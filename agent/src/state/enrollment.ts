@@ -15,6 +15,8 @@ export const Enrollment = z.strictObject({
   /** The server's policy-signing public key (PEM), pinned at enrollment. */
   serverPublicKey: z.string().min(1).max(2000),
   keyId: z.string().min(1).max(64),
+  /** Every server URL given at enrollment (several nodes), serverUrl among them; the agent fails over between them. */
+  serverUrls: z.array(z.url()).max(16).optional(),
 });
 export type Enrollment = z.infer<typeof Enrollment>;
 

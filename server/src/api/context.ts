@@ -15,6 +15,7 @@ import type { Store } from '../store/index.js';
 import type { TokenService } from '../tokens/service.js';
 import type { TokenUsage } from './auth.js';
 import type { OperationKey } from './operations.js';
+import type { Readiness } from '../cluster/readiness.js';
 
 export interface ApiServices {
   store: Store;
@@ -29,6 +30,7 @@ export interface ApiServices {
   reports: ReportService;
   audit: AuditService;
   key: SigningKey;
+  readiness: Readiness;
   log: Logger;
 }
 

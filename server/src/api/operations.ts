@@ -98,7 +98,8 @@ export const Schemas = {
 
 /** "METHOD /path" (OpenAPI path syntax) → operation. */
 export const OPERATIONS = {
-  'GET /health': { summary: 'Liveness, readiness detail, protocol and part versions', access: 'public' },
+  'GET /health': { summary: 'For load balancers: 200 when this node is ready, 503 with the reasons when not (database unreachable, draining); node, protocol and part versions, counters', access: 'public' },
+  'GET /ready': { summary: 'Readiness: 200 when this node can take agents and admins, 503 while its database is unreachable or it is draining', access: 'public' },
   'GET /openapi.json': { summary: 'This document', access: 'public' },
   'GET /keys': { summary: "The server's public signing key (policy parts, evidence packs, audit checkpoints), for offline verification", access: 'public' },
   'POST /enroll': { summary: 'Trade an enrollment token for a device credential', access: 'enrollment', body: Schemas.enroll, status: 201, errors: ['EDICT_ERR_ENROLLMENT_TOKEN_INVALID', 'EDICT_ERR_ENROLLMENT_TOKEN_EXPIRED'] },
