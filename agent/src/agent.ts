@@ -37,7 +37,8 @@ import type { Trust } from './connection/trust.js';
 import type { Logger } from './log.js';
 import type { StatePaths } from './paths.js';
 import { buildScanContext, scan } from './scanner.js';
-import type { Collector } from './collectors/index.js';
+import { COLLECTORS, type Collector } from './collectors/index.js';
+import { MAX_COLLECTOR_ERROR_CHARS, MAX_COLLECTOR_ERRORS } from '../../shared/src/protocol/messages/heartbeat.js';
 import {
   loadClock,
   loadKnown,
@@ -56,6 +57,9 @@ import type { Enrollment } from './state/enrollment.js';
 import { Outbox } from './state/outbox.js';
 import { SentLog } from './state/sent-log.js';
 import { UserViews } from './state/user-views.js';
+
+/** Which phase each collector runs in (a scan of one phase replaces that phase's failures). */
+const COLLECTOR_PHASE = new Map<string, Collector['phase']>(COLLECTORS.map((c) => [c.id, c.phase]));
 
 const PHASE_KINDS: Record<Collector['phase'], Detection['kind'][]> = { inventory: ['installed', 'usage'], process: ['running'] };
 
@@ -192,6 +196,7 @@ export class EdictAgent {
         const ctx = buildScanContext(this.catalog, this.o.config, this.o.log);
         const result = await scan(ctx, phases);
         this.status.lastScanAt = result.scannedAt;
+        this.noteCollectorErrors(phases, result);
         const kinds = phases.flatMap((p) => PHASE_KINDS[p]);
         this.apply(result.detections, kinds);
         this.writeStatus(false);
@@ -202,6 +207,16 @@ export class EdictAgent {
       }
     });
     return this.scanning;
+  }
+
+  /** Collectors that failed in the latest scan of their phase, for the heartbeat (the server shows them on the device's page). */
+  private collectorErrors = new Map<string, { phase: Collector['phase']; collector: string; message: string; at: string }>();
+  private noteCollectorErrors(phases: Collector['phase'][], result: { scannedAt: string; errors: { collector: string; message: string }[] }): void {
+    for (const [k, e] of this.collectorErrors) if (phases.includes(e.phase)) this.collectorErrors.delete(k);
+    for (const e of result.errors) {
+      const phase = phases.length === 1 ? phases[0] : (COLLECTOR_PHASE.get(e.collector) ?? phases[0]);
+      this.collectorErrors.set(e.collector, { phase, collector: e.collector, message: e.message.slice(0, MAX_COLLECTOR_ERROR_CHARS), at: result.scannedAt });
+    }
   }
 
   /** Diffs a scan against what is known for `kinds`; queues present/absent/stage-change events. */
@@ -397,7 +412,14 @@ export class EdictAgent {
       this.client.send({
         type: 'heartbeat',
         sentAt: new Date().toISOString(),
-        health: { outboxPending: this.outbox.pendingEvents(), lastScanAt: this.status.lastScanAt, uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000) },
+        health: {
+          outboxPending: this.outbox.pendingEvents(),
+          lastScanAt: this.status.lastScanAt,
+          uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
+          ...(this.collectorErrors.size
+            ? { collectorErrors: [...this.collectorErrors.values()].slice(0, MAX_COLLECTOR_ERRORS).map(({ collector, message, at }) => ({ collector, message, at })) }
+            : {}),
+        },
       });
     }, intervalMs);
     this.heartbeatTimer.unref();

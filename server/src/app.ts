@@ -22,6 +22,11 @@ import { loadOrCreateSigningKey } from './keys.js';
 import { PolicyService } from './policy/service.js';
 import { BoundaryScheduler } from './scheduler.js';
 import { IngestPipeline } from './ingest/pipeline.js';
+import { DashboardSessions } from './api/sessions.js';
+import { LiveOverview } from './dashboard/overview.js';
+import { DailyRollup } from './dashboard/rollup.js';
+import { findDashboardDir } from './dashboard/static.js';
+import { ReportExports } from './reports/exports.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
@@ -36,6 +41,8 @@ export interface RunningServer {
   gateway: AgentGateway;
   /** Path of the file holding the first admin token (written only when it was created). */
   adminTokenFile: string;
+  /** The daily rollup behind the burn-down chart (tests run it on demand). */
+  rollup: DailyRollup;
   close(): Promise<void>;
 }
 
@@ -59,6 +66,9 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   let ingest: IngestPipeline;
   let usage: TokenUsage | undefined;
   let audit: AuditService | undefined;
+  let overview: LiveOverview | undefined;
+  let rollup: DailyRollup | undefined;
+  let exportsSvc: ReportExports | undefined;
   try {
     await ensureAdminToken(store, adminTokenFile, log);
     const key = loadOrCreateSigningKey(config.dataDir);
@@ -82,11 +92,25 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     audit = new AuditService(store, key, log);
     audit.start();
     const reports = new ReportService(store, policies, audit, key);
-    api = buildApi({ store, policies, compliance, exceptions, devices, rollouts, gateway, tokens, usage, reports, audit, key, log }, EDICT_VERSION);
+    const secureCookies = (config.publicUrl ?? '').startsWith('https:');
+    const sessions = new DashboardSessions(store, usage, secureCookies);
+    // A revoked token's dashboard sessions end with it.
+    tokens.on('revoked', (id) => void sessions.endForToken(id).catch((err) => log.error({ err }, 'ending the sessions of a revoked token failed')));
+    overview = new LiveOverview(store, policies, rollouts, log);
+    rollup = new DailyRollup(store, policies, log);
+    rollup.start();
+    exportsSvc = new ReportExports(reports, config.dataDir, log);
+    api = buildApi(
+      { store, policies, compliance, exceptions, devices, rollouts, gateway, tokens, usage, reports, audit, key, log, sessions, overview, rollup, exports: exportsSvc, dashboardDir: findDashboardDir() },
+      EDICT_VERSION,
+    );
     gateway.attach(api.server);
     await api.listen({ host: config.host, port: config.port });
   } catch (err) {
     audit?.stop();
+    rollup?.stop();
+    overview?.close();
+    exportsSvc?.close();
     await usage?.stop().catch(() => undefined);
     scheduler?.stop();
     compliance?.stop();
@@ -95,7 +119,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     await store.close();
     throw err;
   }
-  const [c, g, sch, a, u, au] = [compliance, gateway, scheduler, api, usage!, audit!];
+  const [c, g, sch, a, u, au, ro, ov, ex] = [compliance, gateway, scheduler, api, usage!, audit!, rollup!, overview!, exportsSvc!];
   const port = (a.server.address() as AddressInfo).port;
   const url = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, dataDir: config.dataDir, version: EDICT_VERSION }, 'edict-server listening');
@@ -112,15 +136,20 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     scheduler: sch,
     gateway: g,
     adminTokenFile,
+    rollup: ro,
     async close() {
       if (closed) return;
       closed = true;
       sch.stop();
       c.stop();
       au.stop();
+      ro.stop();
+      ov.close();
+      ex.close();
       await g.close();
       await a.close();
       await u.stop().catch(() => undefined);
+      await ro.idle().catch(() => undefined);
       await store.close();
     },
   };

@@ -14,6 +14,10 @@ import type { ReportService } from '../reports/service.js';
 import type { Store } from '../store/index.js';
 import type { TokenService } from '../tokens/service.js';
 import type { TokenUsage } from './auth.js';
+import type { LiveOverview } from '../dashboard/overview.js';
+import type { DailyRollup } from '../dashboard/rollup.js';
+import type { ReportExports } from '../reports/exports.js';
+import type { DashboardSessions } from './sessions.js';
 import type { OperationKey } from './operations.js';
 
 export interface ApiServices {
@@ -30,6 +34,12 @@ export interface ApiServices {
   audit: AuditService;
   key: SigningKey;
   log: Logger;
+  sessions: DashboardSessions;
+  overview: LiveOverview;
+  rollup: DailyRollup;
+  exports: ReportExports;
+  /** Folder of the built dashboard (index.html and its assets), if it was built. */
+  dashboardDir: string | null;
 }
 
 export interface ApiContext extends ApiServices {
