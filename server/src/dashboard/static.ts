@@ -30,10 +30,13 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Where the built dashboard is: beside the bundled server (package), or dist/dashboard (a checkout). */
+/**
+ * Where the built dashboard is: beside the bundled server (the package), dist/dashboard from the
+ * compiled server (a checkout), or dist/dashboard from the sources (tests run them directly).
+ */
 export function findDashboardDir(): string | null {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const dir of [path.join(here, 'dashboard'), path.resolve(here, '..', '..', '..', 'dashboard')]) {
+  for (const dir of [path.join(here, 'dashboard'), path.resolve(here, '..', '..', '..', 'dashboard'), path.resolve(here, '..', '..', '..', 'dist', 'dashboard')]) {
     if (existsSync(path.join(dir, 'index.html'))) return dir;
   }
   return null;

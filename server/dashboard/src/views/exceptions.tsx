@@ -1,7 +1,7 @@
 // Exceptions: the queue of employee requests (their own words), approve with an expiry or deny with
 // a note (the agent passes the decision on to the employee as a notice), and the exceptions in
 // force with their expiry (revocable). Admin and helpdesk decide; auditors see the same read-only.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, errorAt, fieldErrors } from '../api.js';
 import { fmtInstant, localInputToIso, toLocalInput, viewerZone } from '../format.js';
 import { t } from '../i18n.js';
@@ -48,6 +48,12 @@ function ExceptionList({ status }: { status?: string }) {
   const cursor = cursors[cursors.length - 1];
   const list = useLoad(() => api<{ items: Exception[]; next: string | null }>('GET', '/exceptions', undefined, { status, limit: 50, cursor }), [status, cursor]);
   const [acting, setActing] = useState<{ e: Exception; kind: 'approve' | 'deny' | 'revoke' } | null>(null);
+  // The queue refreshes itself while it is open on its first page (requests keep arriving).
+  useEffect(() => {
+    if (status !== 'requested' || cursors.length || acting) return;
+    const timer = setInterval(list.reload, 15_000);
+    return () => clearInterval(timer);
+  }, [status, cursors.length, acting]);
   if (list.error) return <ErrorBox error={list.error} />;
   if (!list.data) return <Loading />;
   const items = list.data.items;
