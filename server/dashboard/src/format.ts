@@ -30,11 +30,11 @@ export function fmtRelative(iso: string | null | undefined, now = Date.now()): s
   return rtf.format(Math.round(diff / 86400_000), 'day');
 }
 
-/** The value of an <input type="datetime-local"> for an instant, in the viewer's zone. */
-export function toLocalInput(ms: number): string {
+/** The value of an <input type="datetime-local"> for an instant, in the viewer's zone (to the second if asked). */
+export function toLocalInput(ms: number, seconds = false): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}${seconds ? `:${pad(d.getSeconds())}` : ''}`;
 }
 
 /** A local date-time typed in the viewer's zone as an ISO instant, or undefined when it is not one. */

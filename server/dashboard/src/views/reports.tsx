@@ -18,7 +18,7 @@ interface Job {
 }
 
 export function ReportsView() {
-  const [asOf, setAsOf] = useState(toLocalInput(Date.now()));
+  const [asOf, setAsOf] = useState(toLocalInput(Date.now(), true));
   const [zone, setZone] = useState(viewerZone);
   const [policy, setPolicy] = useState('');
   const [tag, setTag] = useState('');
@@ -47,7 +47,7 @@ export function ReportsView() {
         <FormError error={error} shown={['asOf', 'policy', 'tag', 'format']} />
         <div class="row">
           <Field id="r-asof" label={t('reports.asOf')} error={errorAt(errs, 'asOf')}>
-            <input type="datetime-local" value={asOf} onInput={(e) => setAsOf(e.currentTarget.value)} {...describe('r-asof', errorAt(errs, 'asOf'))} />
+            <input type="datetime-local" step={1} value={asOf} onInput={(e) => setAsOf(e.currentTarget.value)} {...describe('r-asof', errorAt(errs, 'asOf'))} />
           </Field>
           <Field id="r-zone" label={t('reports.zone')} error={undefined}>
             <input list={zoneList} size={22} value={zone} onInput={(e) => setZone(e.currentTarget.value)} id="r-zone" />
