@@ -22,7 +22,8 @@ export function deviceRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const row = await ctx.policies.require(q.policy);
       const spec = ctx.policies.active().find((p) => p.id === q.policy) ?? (await ctx.store.policies.versions(q.policy)).at(-1) ?? row.draft;
       scope = { devices: spec.scope.devices, tags: spec.scope.tags };
-      if (!toolIds) toolIds = spec.tools;
+      // The state within the ban is over its tools; without a state, every device in its scope.
+      if (!toolIds && q.state) toolIds = spec.tools;
     }
     const now = Date.now();
     const rows = await ctx.store.devices.list({
