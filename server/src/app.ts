@@ -27,6 +27,7 @@ import { LiveOverview } from './dashboard/overview.js';
 import { DailyRollup } from './dashboard/rollup.js';
 import { findDashboardDir } from './dashboard/static.js';
 import { ReportExports } from './reports/exports.js';
+import { PreviewRuns } from './compliance/preview.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
@@ -101,7 +102,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     rollup.start();
     exportsSvc = new ReportExports(reports, config.dataDir, log);
     api = buildApi(
-      { store, policies, compliance, exceptions, devices, rollouts, gateway, tokens, usage, reports, audit, key, log, sessions, overview, rollup, exports: exportsSvc, dashboardDir: findDashboardDir() },
+      { store, policies, compliance, exceptions, devices, rollouts, gateway, tokens, usage, reports, audit, key, log, sessions, overview, rollup, exports: exportsSvc, previews: new PreviewRuns(store, policies, compliance), dashboardDir: findDashboardDir() },
       EDICT_VERSION,
     );
     gateway.attach(api.server);

@@ -202,6 +202,17 @@ describe('fleet views', () => {
     expect(now).toMatchObject({ total: 2, truncated: 1, counts: { violating: 2 } });
     expect(now.devices).toHaveLength(1);
     expect(pv.instants.enforce).toBe('2026-07-10T00:00:00.000Z');
+    // In the background (what the dashboard asks for): running first, then the same result.
+    const first = await server.api('GET', `/policies/${draft.id}/preview?devicesLimit=1&async=true`);
+    expect([first.status, first.body.status]).toEqual([202, 'running']);
+    const done = await waitFor(async () => {
+      const r = await server.api('GET', `/policies/${draft.id}/preview?devicesLimit=1&async=true`);
+      return r.status === 200 ? r.body : undefined;
+    }, 'background preview');
+    expect(done).toMatchObject({ status: 'done', points: pv.points.map((p: any) => ({ label: p.label, counts: p.counts, total: p.total })) });
+    // A changed draft is previewed again.
+    await server.api('PUT', `/policies/${draft.id}`, { name: 'Everyone but sales', tools: ['claude-code'], reason: { en: 'r' }, scope: { tags: ['eng'] }, stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'UTC' } } });
+    expect((await server.api('GET', `/policies/${draft.id}/preview?devicesLimit=1&async=true`)).status).toBe(202);
   });
 
   test('timeline pages; audit filters newest first', async () => {

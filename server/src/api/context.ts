@@ -17,6 +17,7 @@ import type { TokenUsage } from './auth.js';
 import type { LiveOverview } from '../dashboard/overview.js';
 import type { DailyRollup } from '../dashboard/rollup.js';
 import type { ReportExports } from '../reports/exports.js';
+import type { PreviewRuns } from '../compliance/preview.js';
 import type { DashboardSessions } from './sessions.js';
 import type { OperationKey } from './operations.js';
 
@@ -38,6 +39,7 @@ export interface ApiServices {
   overview: LiveOverview;
   rollup: DailyRollup;
   exports: ReportExports;
+  previews: PreviewRuns;
   /** Folder of the built dashboard (index.html and its assets), if it was built. */
   dashboardDir: string | null;
 }

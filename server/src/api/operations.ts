@@ -121,6 +121,8 @@ export const Schemas = {
   preview: z.strictObject({
     /** Devices listed per point, the most pressing first (all are counted). */
     devicesLimit: z.coerce.number().int().min(0).max(LIST_MAX_LIMIT).default(100),
+    /** `true`: computed in the background; 202 `{status: 'running'}` until done, then the result with `status: 'done'` (ask again). */
+    async: z.enum(['true', 'false']).default('false'),
   }),
   signIn: z.strictObject({ token: z.string().min(1).max(500) }),
   reportExport: z.strictObject({
@@ -181,7 +183,12 @@ export const OPERATIONS = {
   'PUT /policies/{id}': { summary: "Replace a policy's draft", access: ADMIN, body: Schemas.policySpec, errors: ['EDICT_ERR_NOT_FOUND', 'EDICT_ERR_UNKNOWN_TOOL'] },
   'POST /policies/{id}/publish': { summary: 'Freeze the draft as the next version; answers at once with the rollout id, agents get it through the paced fan-out', access: ADMIN, errors: ['EDICT_ERR_NOT_FOUND'] },
   'POST /policies/{id}/retire': { summary: 'End a policy', access: ADMIN, errors: ['EDICT_ERR_NOT_FOUND'] },
-  'GET /policies/{id}/preview': { summary: 'Impact of the draft now and at each stage date, from current detections: counts of every device × tool, the most pressing devicesLimit listed', access: READERS, query: Schemas.preview, errors: ['EDICT_ERR_NOT_FOUND'] },
+  'GET /policies/{id}/preview': {
+    summary: 'Impact of the draft now and at each stage date, from current detections: counts of every device × tool, the most pressing devicesLimit listed; with async=true built in the background (202 while running; ask again)',
+    access: READERS,
+    query: Schemas.preview,
+    errors: ['EDICT_ERR_NOT_FOUND'],
+  },
   'GET /policies/{id}/rollout': { summary: 'Rollout of the latest version: devices that confirmed it (delivered), connected and not yet (pending), offline', access: READERS, errors: ['EDICT_ERR_NOT_FOUND'] },
   'GET /exceptions': { summary: 'Exceptions, paged (filters: deviceId, status)', access: READERS, query: Schemas.exceptions },
   'POST /exceptions': { summary: 'Grant an exception for a device (optionally one OS user) until expiresAt', access: DECIDERS, body: Schemas.exceptionGrant, status: 201, errors: ['EDICT_ERR_NOT_FOUND'] },

@@ -421,9 +421,18 @@ interface PreviewPoint {
   devices: { deviceId: string; hostname: string; toolId: string; users: string[]; state: string }[];
 }
 
+/** The preview, built by the server in the background: asks until it is done. */
+async function preview<T>(id: string, devicesLimit: number): Promise<T> {
+  for (;;) {
+    const r = await api<{ status: string } & T>('GET', `/policies/${id}/preview`, undefined, { devicesLimit, async: 'true' });
+    if (r.status === 'done') return r;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+  }
+}
+
 function Preview({ id }: { id: string }) {
   const [shown, setShown] = useState(false);
-  const pv = useLoad(() => (shown ? api<{ points: PreviewPoint[] }>('GET', `/policies/${id}/preview`, undefined, { devicesLimit: 20 }) : Promise.resolve(undefined)), [id, shown]);
+  const pv = useLoad(() => (shown ? preview<{ points: PreviewPoint[] }>(id, 20) : Promise.resolve(undefined)), [id, shown]);
   return (
     <section class="card" aria-labelledby="preview-h">
       <h2 id="preview-h">{t('preview.title')}</h2>
@@ -498,7 +507,7 @@ function Publish({ p, onDone }: { p: PolicyRow; onDone: () => void }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  const pv = useLoad(() => (open ? api<{ instants: Record<string, string> }>('GET', `/policies/${p.id}/preview`, undefined, { devicesLimit: 0 }) : Promise.resolve(undefined)), [open]);
+  const pv = useLoad(() => (open ? preview<{ instants: Record<string, string> }>(p.id, 0) : Promise.resolve(undefined)), [open]);
   const publish = async () => {
     setBusy(true);
     setError(undefined);

@@ -35,9 +35,12 @@ export function policyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     ctx.compliance.kick();
     return view(await ctx.policies.require(req.params.id));
   });
-  app.get<{ Params: { id: string } }>('/policies/:id/preview', ctx.op('GET /policies/{id}/preview'), async (req) => {
+  app.get<{ Params: { id: string } }>('/policies/:id/preview', ctx.op('GET /policies/{id}/preview'), async (req, reply) => {
     const q = parseInput(Schemas.preview, req.query);
-    return previewDraft(ctx.store, ctx.policies, ctx.compliance, req.params.id, { devicesLimit: q.devicesLimit });
+    if (q.async === 'false') return previewDraft(ctx.store, ctx.policies, ctx.compliance, req.params.id, { devicesLimit: q.devicesLimit });
+    const r = await ctx.previews.get(req.params.id, q.devicesLimit);
+    if (r.status === 'running') void reply.code(202);
+    return r;
   });
   app.get<{ Params: { id: string } }>('/policies/:id/rollout', ctx.op('GET /policies/{id}/rollout'), async (req) => ctx.rollouts.progress(req.params.id));
   app.get('/policies', ctx.op('GET /policies'), async (req) => {

@@ -122,11 +122,13 @@ export class SqliteRollups implements RollupRepo {
 
   async presenceSlice(toolIds: readonly string[], slice: { afterId?: string; limit: number }): Promise<{ rows: { deviceId: string; hostname: string; tags: string[]; toolId: string; users: string[] }[]; lastId: string | null }> {
     const after = slice.afterId ?? '';
+    // CROSS JOIN keeps SQLite walking the slice's devices first (each one's findings by index), never
+    // every finding of the tool for every slice.
     const rows = this.c
       .prep(
         `WITH s AS (SELECT id, hostname, tags FROM devices WHERE id > @after AND revoked_at IS NULL ORDER BY id LIMIT @limit)
          SELECT s.id AS deviceId, s.hostname, s.tags, f.tool_id AS toolId, json_group_array(DISTINCT f.os_user) AS users
-         FROM s JOIN findings f ON f.device_id = s.id
+         FROM s CROSS JOIN findings f ON f.device_id = s.id
          WHERE f.tool_id IN (SELECT value FROM json_each(@tools)) AND f.state = 'present' AND f.kind IN ('installed', 'running')
          GROUP BY s.id, f.tool_id ORDER BY s.id, f.tool_id`,
       )
