@@ -11,6 +11,8 @@
 //   --devices N         devices seeded for the REST and dashboard scenarios (default 50,000; events: 20 per device)
 // The dashboard scenario (every request the dashboard's views make) writes its own section of
 // docs/benchmarks.md, between the dashboard-bench markers.
+//   --seeded DIR        dashboard scenario: copy DIR/edict.db (seeded the same way before) instead of seeding
+//   --server-log        print each server's output when a scenario fails
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -43,6 +45,7 @@ const FLOOD = path.join(ROOT, 'dist', 'scripts', 'bench', 'flood.js');
 
 interface Server {
   child: ChildProcess;
+  output(): string;
   url: string;
   dataDir: string;
   admin: string;
@@ -72,8 +75,10 @@ async function startServer(cli: string, seeded?: string): Promise<Server> {
       child.on('message', on);
       child.send({ probe: reset ? 'reset' : 'read', id });
     });
+  if (args.includes('--server-log')) child.once('exit', (code, signal) => code !== 0 && signal !== 'SIGTERM' && process.stderr.write(`[server ${url} exited ${code ?? signal}]\n${out.slice(-4000)}\n`));
   return {
     child,
+    output: () => out,
     url,
     dataDir,
     admin: readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
@@ -361,7 +366,7 @@ async function flood(s: Server): Promise<Figures> {
 /** The dashboard's requests (scripts/bench/dashboard.ts); its figures get their own section of the doc. */
 let dashboardFigures: DashboardFigures | undefined;
 async function dashboard(_s: Server, cli: string): Promise<Figures> {
-  dashboardFigures = await dashboardScenario(startServer, cli, restDevices);
+  dashboardFigures = await dashboardScenario(startServer, cli, restDevices, opt('--seeded'));
   const worst = Math.max(...dashboardFigures.rows.map((r) => r.max));
   return { requests: dashboardFigures.rows.length, worstMs: worst };
 }

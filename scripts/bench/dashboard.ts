@@ -6,11 +6,10 @@
 // background work the views rely on (the daily rollup's 31-day backfill, a fleet-wide report
 // export) with the event-loop delay meanwhile, and the floor in the same run: an HTTP round trip
 // that touches no data (GET /health) and one full pass over the devices table in SQLite.
-import Database from 'better-sqlite3';
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SEEDED_BAN_ID, seedFleet } from '../../server/src/store/index.js';
+import { SEEDED_BAN_ID, seedFleet, timeDeviceScan } from '../../server/src/store/index.js';
 
 export interface BenchServer {
   url: string;
@@ -29,6 +28,8 @@ export interface DashboardFigures {
   rows: Row[];
   background: { what: string; ms: number; loopMaxMs: number }[];
   floor: { healthP50Ms: number; devicesScanMs: number };
+  /** GETs sent again after the server closed a kept-alive connection under them (as browsers do). */
+  retries: number;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -36,18 +37,19 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-export async function dashboardScenario(start: (cli: string, seeded: string) => Promise<BenchServer>, cli: string, devices: number): Promise<DashboardFigures> {
+/**
+ * `seededCopy`: a folder holding an edict.db seeded the same way (by an earlier run, kept with
+ * --keep-seed) to copy instead of seeding again (seeding 50,000 devices takes minutes).
+ */
+export async function dashboardScenario(start: (cli: string, seeded: string) => Promise<BenchServer>, cli: string, devices: number, seededCopy?: string): Promise<DashboardFigures> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edict-bench-dash-'));
   const t0 = performance.now();
   const auditEntries = devices + 10_000;
-  seedFleet(path.join(dataDir, 'edict.db'), { devices, events: devices * 20, violatingShare: 0.3, auditEntries, exceptionRequests: 1000, platforms: ['linux', 'linux', 'darwin', 'win32'], banPublishedDaysAgo: 30 });
+  if (seededCopy) cpSync(path.join(seededCopy, 'edict.db'), path.join(dataDir, 'edict.db'));
+  else seedFleet(path.join(dataDir, 'edict.db'), { devices, events: devices * 20, violatingShare: 0.3, auditEntries, exceptionRequests: 1000, platforms: ['linux', 'linux', 'darwin', 'win32'], banPublishedDaysAgo: 30 });
   const seedSeconds = Math.round((performance.now() - t0) / 1000);
   // The floor: one full pass over the devices table, the most any unindexed device filter can cost.
-  const db = new Database(path.join(dataDir, 'edict.db'), { readonly: true });
-  const s0 = performance.now();
-  db.prepare("SELECT count(*) FROM devices WHERE instr(lower(hostname), 'zzz') > 0").get();
-  const devicesScanMs = Math.round(performance.now() - s0);
-  db.close();
+  const devicesScanMs = Math.round(timeDeviceScan(path.join(dataDir, 'edict.db')));
 
   const s = await start(cli, dataDir);
   const rows: Row[] = [];
@@ -58,13 +60,26 @@ export async function dashboardScenario(start: (cli: string, seeded: string) => 
     const b0 = performance.now();
     let cookie = '';
     let csrf = '';
+    let retries = 0;
     const req = async (method: string, p: string, body?: unknown): Promise<{ ms: number; status: number; json: any }> => {
       const t = performance.now();
-      const res = await fetch(`${s.url}/api/v1${p}`, {
-        method,
-        headers: { ...(cookie ? { cookie } : {}), ...(method !== 'GET' && csrf ? { 'x-edict-csrf': csrf } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      const send = () =>
+        fetch(`${s.url}/api/v1${p}`, {
+          method,
+          headers: { ...(cookie ? { cookie } : {}), ...(method !== 'GET' && csrf ? { 'x-edict-csrf': csrf } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      // A kept-alive connection the server closed as the request went out: a browser sends a GET
+      // again on a new connection, and so does this (counted).
+      const res = await send()
+        .catch((err: Error & { cause?: Error & { code?: string } }) => {
+          if (method !== 'GET' || err.cause?.code !== 'ECONNRESET') throw err;
+          retries++;
+          return send();
+        })
+        .catch((err: Error & { cause?: Error }) => {
+          throw new Error(`${method} ${p}: ${err.message} (${err.cause?.message ?? 'no cause'})`);
+        });
       const text = await res.text();
       const ms = performance.now() - t;
       if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text.slice(0, 200)}`);
@@ -80,27 +95,36 @@ export async function dashboardScenario(start: (cli: string, seeded: string) => 
     };
     const rollupDone = async () => ((await req('GET', `/policies/${SEEDED_BAN_ID}/burndown`)).json.days as unknown[]).length >= 31;
 
-    // Sign-in, as the page does it.
-    const t = performance.now();
-    const signIn = await fetch(`${s.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: s.admin }) });
-    const signInMs = performance.now() - t;
-    cookie = /^(edict_session=[^;]+)/.exec(signIn.headers.get('set-cookie') ?? '')![1];
-    csrf = ((await signIn.json()) as { csrfToken: string }).csrfToken;
-    rows.push({ view: 'sign-in', request: 'POST /session', n: 1, p50: Math.round(signInMs), max: Math.round(signInMs) });
+    // Sign-in, as the page does it (five times; the last session is used from here on).
+    const signInMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const signIn = await fetch(`${s.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: s.admin }) });
+      cookie = /^(edict_session=[^;]+)/.exec(signIn.headers.get('set-cookie') ?? '')![1];
+      csrf = ((await signIn.json()) as { csrfToken: string }).csrfToken;
+      signInMs.push(performance.now() - t);
+    }
+    rows.push({ view: 'sign-in', request: 'POST /session', n: 5, p50: Math.round(pct(signInMs, 50)), max: Math.round(Math.max(...signInMs)) });
     await time('all views', 'GET /session', 'GET', '/session', 10);
 
-    // Overview: the summary computed (a new "not seen" window each time forces a computation), then kept.
-    await time('overview', 'GET /summary (computed: each call a new staleDays)', 'GET', Array.from({ length: 8 }, (_, i) => `/summary?staleDays=${i + 1}`), 8);
-    await time('overview', 'GET /summary (kept, nothing changed)', 'GET', '/summary?staleDays=7', 10);
-    const e0 = performance.now();
-    const ctrl = new AbortController();
-    const es = await fetch(`${s.url}/api/v1/summary/stream?staleDays=14`, { headers: { cookie }, signal: ctrl.signal });
-    const reader = es.body!.getReader();
-    let got = '';
-    while (!got.includes('event: summary')) got += new TextDecoder().decode((await reader.read()).value);
-    const firstEventMs = performance.now() - e0;
-    ctrl.abort();
-    rows.push({ view: 'overview', request: 'GET /summary/stream → first event', n: 1, p50: Math.round(firstEventMs), max: Math.round(firstEventMs) });
+    // Overview: the page opens the event stream; its answer comes at once, its first event once the
+    // overview is computed (a new "not seen for N days" window each time forces a computation).
+    const headers: number[] = [];
+    const firstEvents: number[] = [];
+    for (const days of [1, 2, 3, 4, 5, 6, 7, 14]) {
+      const e0 = performance.now();
+      const ctrl = new AbortController();
+      const es = await fetch(`${s.url}/api/v1/summary/stream?staleDays=${days}`, { headers: { cookie }, signal: ctrl.signal });
+      headers.push(performance.now() - e0);
+      const reader = es.body!.getReader();
+      let got = '';
+      while (!got.includes('event: summary')) got += new TextDecoder().decode((await reader.read()).value);
+      firstEvents.push(performance.now() - e0);
+      ctrl.abort();
+    }
+    rows.push({ view: 'overview', request: 'GET /summary/stream (the answer: headers)', n: headers.length, p50: Math.round(pct(headers, 50)), max: Math.round(Math.max(...headers)) });
+    rows.push({ view: 'overview', request: 'GET /summary/stream → first event, overview computed', n: firstEvents.length, p50: Math.round(pct(firstEvents, 50)), max: Math.round(Math.max(...firstEvents)) });
+    await time('overview (API)', 'GET /summary (kept, nothing changed)', 'GET', '/summary?staleDays=7', 10);
     await time('overview', 'GET /policies/{id}/burndown', 'GET', `/policies/${SEEDED_BAN_ID}/burndown`, 10);
 
     // Bans: list, catalog, one ban, drafts saved, the impact preview of a tool found on every device.
@@ -111,7 +135,18 @@ export async function dashboardScenario(start: (cli: string, seeded: string) => 
     await time('bans', 'GET /policies?limit=1000', 'GET', '/policies?limit=1000', 10);
     await time('bans', 'GET /tools?limit=1000', 'GET', '/tools?limit=1000', 10);
     await time('bans', 'GET /policies/{id}', 'GET', `/policies/${SEEDED_BAN_ID}`, 10);
-    await time('bans', 'GET /policies/{id}/preview?devicesLimit=20 (codex-cli: 50,000 devices)', 'GET', `/policies/${draft}/preview?devicesLimit=20`, 3);
+    // The preview runs in the background; the page asks until it is done.
+    await s.probe(true);
+    const p0 = performance.now();
+    const ppolls: number[] = [];
+    for (;;) {
+      const r = await req('GET', `/policies/${draft}/preview?devicesLimit=20&async=true`);
+      ppolls.push(r.ms);
+      if (r.json.status === 'done') break;
+      await new Promise((res) => setTimeout(res, 700));
+    }
+    background.push({ what: `impact preview of a draft banning codex-cli (installed on all ${devices.toLocaleString('en-US')} devices)`, ms: Math.round(performance.now() - p0), loopMaxMs: (await s.probe(true)).maxMs });
+    rows.push({ view: 'bans', request: 'GET /policies/{id}/preview?async=true (asked until done; codex-cli on every device)', n: ppolls.length, p50: Math.round(pct(ppolls, 50)), max: Math.round(Math.max(...ppolls)) });
 
     // Devices: every filter, 50 a page, and deep paging.
     const D = (q: string) => `/devices?limit=50${q}`;
@@ -158,7 +193,22 @@ export async function dashboardScenario(start: (cli: string, seeded: string) => 
     // Catalog and audit.
     await time('catalog', 'GET /tools/{id}', 'GET', '/tools/cursor', 10);
     await time('catalog', 'PUT /tools/{id}', 'PUT', '/tools/bench-tool', 3, () => ({ displayName: 'Bench tool', vendor: 'Bench', category: ['cli-agent'], signatures: { executables: ['bench-tool'] } }));
-    await time('audit', `GET /audit/verify (${auditEntries.toLocaleString('en-US')}+ entries)`, 'GET', '/audit/verify', 3);
+    // The verification runs in the background (sliced); the page asks until the verdict is there.
+    await s.probe(true);
+    const v0 = performance.now();
+    const vpolls: number[] = [];
+    for (let first = true; ; first = false) {
+      const r = await req('GET', `/audit/verify?async=true${first ? '&fresh=true' : ''}`);
+      vpolls.push(r.ms);
+      if (r.json.status === 'done') {
+        if (!r.json.ok) throw new Error(`audit verification failed: ${r.json.problems.join('; ')}`);
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 700));
+    }
+    background.push({ what: `audit chain verification, ${auditEntries.toLocaleString('en-US')}+ entries, in slices of 2,000`, ms: Math.round(performance.now() - v0), loopMaxMs: (await s.probe(true)).maxMs });
+    rows.push({ view: 'audit', request: 'GET /audit/verify?async=true (asked until the verdict is there)', n: vpolls.length, p50: Math.round(pct(vpolls, 50)), max: Math.round(Math.max(...vpolls)) });
+    await time('audit', 'GET /audit/verify?async=true (verdict kept)', 'GET', '/audit/verify?async=true', 5);
     await time('audit', 'GET /audit?order=desc&limit=50', 'GET', '/audit?order=desc&limit=50', 10);
     await time('audit', 'GET /audit?order=desc&action=exception.', 'GET', '/audit?order=desc&limit=50&action=exception.', 10);
     await time('audit', 'GET /audit?order=desc&actor=admin:seed-3', 'GET', '/audit?order=desc&limit=50&actor=admin:seed-3', 10);
@@ -199,7 +249,7 @@ export async function dashboardScenario(start: (cli: string, seeded: string) => 
       await (await fetch(`${s.url}/api/v1/health`)).text();
       health.push(performance.now() - h0);
     }
-    return { devices, events: devices * 20, auditEntries, seedSeconds, rows, background, floor: { healthP50Ms: Math.round(pct(health, 50) * 10) / 10, devicesScanMs } };
+    return { devices, events: devices * 20, auditEntries, seedSeconds, rows, background, floor: { healthP50Ms: Math.round(pct(health, 50) * 10) / 10, devicesScanMs }, retries };
   } finally {
     await s.stop();
   }
@@ -222,7 +272,7 @@ export function renderDashboard(f: DashboardFigures, machine: string): string {
     '| --- | --- | --- | --- | --- | --- |',
     ...f.rows.map((r) => `| ${r.view} | ${r.request.replace(/\|/g, '\\|')} | ${r.n} | ${r.p50} | ${r.max} | ${r.max <= 300 ? 'yes' : '**no**'} |`),
     '',
-    `Slowest request: ${worst} ms (goal ≤ 300 ms: ${worst <= 300 ? 'met' : '**not met**'}).`,
+    `Slowest request: ${worst} ms (goal ≤ 300 ms: ${worst <= 300 ? 'met' : '**not met**'}). GETs sent again on a new connection after the server closed a kept-alive one under them (as a browser does): ${f.retries}.`,
     '',
     'Background work the views rely on (not a request; the event loop stays free between slices):',
     '',

@@ -153,6 +153,50 @@ describe('auditor', () => {
   }, 60_000);
 });
 
+describe('bad input in the other forms', () => {
+  test('catalog, exception decision, device and audit filters: a message at the field, nothing stored', async () => {
+    const { page, problems } = await newPage(browser);
+    await signIn(page, server.url, server.adminToken);
+    // A tool with a regular expression that is not one: the line is named, the tool not stored.
+    await page.goto(`${server.url}/#/catalog/new`);
+    await page.locator('#tool-id').fill('inhouse-agent');
+    await page.locator('#tool-name').fill('In-house agent');
+    await page.locator('#tool-vendor').fill('Us');
+    await page.getByLabel('cli-agent').check();
+    await page.locator('#sig-executables').fill('inhouse-agent');
+    await page.locator('#sig-exePathPatterns').fill('inhouse-agent$\n(unclosed');
+    await page.getByRole('button', { name: 'Save tool' }).click();
+    await page.locator('#sig-exePathPatterns-err').waitFor();
+    expect(await page.locator('#sig-exePathPatterns-err').textContent()).toMatch(/line 2: not a valid regular expression/);
+    expect((await server.api('GET', '/tools/inhouse-agent')).status).toBe(404);
+    await page.locator('#sig-exePathPatterns').fill('inhouse-agent$');
+    await page.getByRole('button', { name: 'Save tool' }).click();
+    await page.waitForURL(/#\/catalog\/inhouse-agent$/);
+    expect((await server.api('GET', '/tools/inhouse-agent')).body.source).toBe('custom');
+
+    // A denial note longer than a notice can carry: refused at the field, the request still waits.
+    await page.goto(`${server.url}/#/exceptions`);
+    const row = page.locator('[data-testid=exceptions] tbody tr', { hasText: 'Needed for the vendor audit next week' });
+    await row.getByRole('button', { name: 'Deny' }).click();
+    await page.locator('#exc-note').fill('n'.repeat(2001));
+    await page.locator('dialog').getByRole('button', { name: 'Deny' }).click();
+    await page.locator('#exc-note-err').waitFor();
+    expect((await server.api('GET', `/exceptions?deviceId=${devices[1].id}`)).body.items[0].status).toBe('requested');
+    await page.locator('dialog').getByRole('button', { name: 'Cancel' }).click();
+
+    // Filters: too long a search or actor is named at its field.
+    await page.goto(`${server.url}/#/devices`);
+    await page.locator('#f-search').fill('h'.repeat(201));
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.locator('#f-search-err').waitFor();
+    await page.goto(`${server.url}/#/audit`);
+    await page.locator('#a-actor').fill('a'.repeat(201));
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.locator('#a-actor-err').waitFor();
+    expect(problems).toEqual([]);
+  }, 60_000);
+});
+
 describe('helpdesk', () => {
   test('decides exceptions and nothing else', async () => {
     const { page, problems } = await newPage(browser);

@@ -114,6 +114,10 @@ export const Schemas = {
     from: TypedInstant.optional(),
     to: TypedInstant.optional(),
   }),
+  auditVerify: z.strictObject({
+    async: z.enum(['true', 'false']).default('false'),
+    fresh: z.enum(['true', 'false']).default('false'),
+  }),
   summary: z.strictObject({
     /** "Not seen for N days" counts (default 7). */
     staleDays: z.coerce.number().int().min(1).max(365).default(7),
@@ -200,7 +204,7 @@ export const OPERATIONS = {
   'PUT /tools/{id}': { summary: 'Add or override a tool (stored as custom); sent to agents with the next catalog part', access: ADMIN, body: Schemas.tool },
   'DELETE /tools/{id}': { summary: 'Remove a custom tool; a built-in of the same id comes back', access: ADMIN, errors: ['EDICT_ERR_NOT_FOUND'] },
   'GET /audit': { summary: 'Audit log entries, paged, oldest or newest first; filters: actor, action (prefix), subject, from, to', access: READERS, query: Schemas.audit },
-  'GET /audit/verify': { summary: 'Verify the audit hash chain and every signed checkpoint', access: READERS },
+  'GET /audit/verify': { summary: 'Verify the audit hash chain and every signed checkpoint; with async=true in the background (202 while running, the verdict kept while the head is unchanged; fresh=true verifies again)', access: READERS, query: Schemas.auditVerify },
   'GET /audit/checkpoints': { summary: 'The signed checkpoints of the audit chain head the server made (every AUDIT_CHECKPOINT_EVERY_MS while the log grows, and with every evidence pack)', access: READERS },
   'GET /audit/checkpoint': { summary: 'A checkpoint of the chain head signed now, to keep outside the server (`edictctl audit checkpoint --out FILE`)', access: READERS },
   'POST /reports/compliance/exports': { summary: 'Start building a compliance report or evidence pack in the background (parameters checked at once); poll it, then download its file', access: READERS, body: Schemas.reportExport, status: 202, errors: ['EDICT_ERR_NOT_FOUND'] },

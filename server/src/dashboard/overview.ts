@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import type { RolloutProgress, Rollouts } from '../policy/rollouts.js';
 import type { PolicyService } from '../policy/service.js';
 import type { StateCounts, Store } from '../store/index.js';
+import { foreground } from './foreground.js';
 
 /** Recomputes are at least this far apart, whatever moves (a busy fleet changes every second). */
 export const LIVE_MIN_INTERVAL_MS = 2_000;
@@ -80,7 +81,7 @@ export class LiveOverview {
   private compute(staleDays: number, mark: string): Promise<Overview> {
     let p = this.inflight.get(staleDays);
     if (!p) {
-      p = this.build(staleDays)
+      p = foreground(() => this.build(staleDays))
         .then((value) => {
           this.cache.set(staleDays, { mark, at: Date.now(), value });
           return value;
@@ -128,13 +129,13 @@ export class LiveOverview {
         rollout: await this.rollouts.progress(p.id),
       });
     }
-    const requested = await this.store.exceptions.page({ limit: 1000, status: 'requested' });
+    const requested = await this.store.rollups.requestedExceptions();
     return {
       at: new Date(now).toISOString(),
       devices: await this.store.devices.countActive(),
       staleDays,
       notSeenSince,
-      requestedExceptions: requested.length,
+      requestedExceptions: requested,
       policies: out,
     };
   }
@@ -144,7 +145,9 @@ export class LiveOverview {
     const s: Subscriber = { staleDays, send, valid, end };
     this.subscribers.add(s);
     this.ensureTimer();
-    void this.get(staleDays)
+    // What is kept is sent at once (the next check pushes a newer one if anything moved).
+    const kept = this.cache.get(staleDays)?.value;
+    void (kept ? Promise.resolve(kept) : this.get(staleDays))
       .then((o) => send(o))
       .catch((err) => this.log.warn({ err }, 'overview for a new subscriber failed'));
     return () => {

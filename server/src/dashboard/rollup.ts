@@ -5,14 +5,17 @@
 // kept; today's row is redone on every run until the day is over. A state change recorded since the
 // last run for an earlier instant (a laptop that reported days late) makes the days from then on be
 // computed again, so the chart tells what is known, not what was known. Runs in the background, a
-// slice of devices per store call, every ROLLUP_EVERY_MS and soon after a publish.
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+// slice of devices per store call with a pause between slices, longer while an overview is being
+// computed for someone (interactive requests go first),
+// every ROLLUP_EVERY_MS and soon after a publish.
+import { setTimeout as pause } from 'node:timers/promises';
 import { DateTime } from 'luxon';
 import type { Policy } from '../../../shared/src/policy/schema.js';
-import { COUNT_SLICE_DEVICES, ROLLUP_EVERY_MS } from '../constants.js';
+import { ROLLUP_EVERY_MS, ROLLUP_PAUSE_MS, ROLLUP_SLICE_DEVICES } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { PolicyService } from '../policy/service.js';
 import type { CountScope, DailyRollupRow, StateCounts, Store } from '../store/index.js';
+import { whenNoForeground } from './foreground.js';
 
 const WATERMARK_KEY = 'rollup_recorded_watermark';
 
@@ -106,12 +109,13 @@ export class DailyRollup {
     let inScope = 0;
     let afterId: string | undefined;
     for (;;) {
-      const r = await this.store.rollups.countAsOf(scope, atIso, { afterId, limit: COUNT_SLICE_DEVICES });
+      const r = await this.store.rollups.countAsOf(scope, atIso, { afterId, limit: ROLLUP_SLICE_DEVICES });
       inScope += r.inScope;
       for (const k of Object.keys(counts) as (keyof StateCounts)[]) counts[k] += r.counts[k];
       if (!r.lastId) return { inScope, counts };
       afterId = r.lastId;
-      await yieldToLoop();
+      await pause(ROLLUP_PAUSE_MS);
+      await whenNoForeground();
     }
   }
 }

@@ -5,7 +5,8 @@
 // field). Each job belongs to the API token that started it; finished files are kept in the data
 // folder for EXPORT_KEEP_MS and then deleted; at most EXPORTS_RUNNING_MAX build at once, the rest
 // wait their turn. Jobs live in memory: after a restart, start the export again.
-import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import type { ReadStream } from 'node:fs';
 import path from 'node:path';
 import { EdictError } from '../../../shared/src/errors.js';
@@ -92,7 +93,7 @@ export class ReportExports {
       const out = await this.reports.compliance({ ...q, knownAt: job.parameters.knownAt }, job.format, actor);
       const stamp = out.parameters.asOf.replace(/[:.]/g, '-');
       const file = path.join(this.dir, `${job.id}.${job.format}`);
-      writeFileSync(file, out.body, { mode: 0o600 });
+      await writeFile(file, out.body, { mode: 0o600 });
       job.file = file;
       job.filename = `edict-compliance-${stamp}.${job.format}`;
       job.bytes = statSync(file).size;

@@ -415,8 +415,12 @@ export interface AuditRepo {
   list(limit: number, afterSeq?: number): Promise<AuditEntry[]>;
   /** Entries newest first (before sequence number `beforeSeq`), narrowed by actor, action (prefix), subject and time. */
   search(q: AuditSearch): Promise<AuditEntry[]>;
-  /** Walks the chain; the first entry that breaks it, if any, and the head. */
-  verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }>;
+  /**
+   * Walks the chain; the first entry that breaks it, if any, and the head. With `slice`, walks at
+   * most `limit` entries after `afterSeq`, chaining from `prevHash` (callers walk a long log a slice
+   * at a time); `head` is then the last entry of the slice.
+   */
+  verify(slice?: { afterSeq: number; prevHash: string; limit: number }): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }>;
   head(): Promise<{ seq: number; hash: string } | null>;
   entry(seq: number): Promise<AuditEntry | undefined>;
   addCheckpoint(c: AuditCheckpoint): Promise<void>;
@@ -500,6 +504,8 @@ export interface RollupRepo {
   changesRecordedSince(recordedAfter: string): Promise<{ earliestAt: string | null; newestRecordedAt: string | null }>;
   /** A cheap mark that moves whenever compliance, devices or exception requests change (the live overview polls it). */
   watermark(): Promise<string>;
+  /** Employee exception requests waiting for a decision. */
+  requestedExceptions(): Promise<number>;
   /** For a slice of active devices (by id): each device × tool of `toolIds` installed or running now, with the OS users it is present for (impact previews). */
   presenceSlice(toolIds: readonly string[], slice: { afterId?: string; limit: number }): Promise<{ rows: { deviceId: string; hostname: string; tags: string[]; toolId: string; users: string[] }[]; lastId: string | null }>;
   /** Acknowledgement instants of some devices × tools, oldest first. */

@@ -104,8 +104,27 @@ export function AuditView({ query }: { query: Record<string, string> }) {
   );
 }
 
+interface Verdict {
+  ok: boolean;
+  entries: number;
+  verifiedAt: string;
+  head: { seq: number; hash: string } | null;
+  newestCheckpoint: { seq: number; at: string } | null;
+  problems: string[];
+}
+
+/** The server verifies in the background (a long log takes a while): asks until the verdict is there. */
+async function verify(fresh: boolean): Promise<Verdict> {
+  for (let first = true; ; first = false) {
+    const r = await api<{ status: string } & Verdict>('GET', '/audit/verify', undefined, { async: 'true', fresh: fresh && first ? 'true' : undefined });
+    if (r.status === 'done') return r;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+  }
+}
+
 function Verify() {
-  const v = useLoad(() => api<{ ok: boolean; entries: number; head: { seq: number; hash: string } | null; newestCheckpoint: { seq: number; at: string } | null; problems: string[] }>('GET', '/audit/verify'), []);
+  const [fresh, setFresh] = useState(0);
+  const v = useLoad(() => verify(fresh > 0), [fresh]);
   return (
     <section class="card" aria-labelledby="verify-h" data-testid="verify">
       <h2 id="verify-h">{t('audit.verify')}</h2>
@@ -126,10 +145,11 @@ function Verify() {
             </ul>
           )}
           <p class="small muted">
+            {t('audit.verifiedAt', { at: fmtInstant(v.data.verifiedAt) })} ·{' '}
             {v.data.head ? t('audit.head', { seq: v.data.head.seq, hash: v.data.head.hash.slice(0, 16) }) : ''}
             {v.data.newestCheckpoint ? ` · ${t('audit.checkpoint', { seq: v.data.newestCheckpoint.seq, at: fmtInstant(v.data.newestCheckpoint.at) })}` : ''}
           </p>
-          <button type="button" onClick={v.reload}>
+          <button type="button" onClick={() => setFresh((n) => n + 1)}>
             {t('audit.again')}
           </button>
         </>

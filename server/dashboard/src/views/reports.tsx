@@ -2,7 +2,7 @@
 // the background (a large fleet takes seconds), then downloaded as CSV, printable HTML or the
 // signed evidence pack. A bad date is refused at the field before anything is built.
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorAt, fieldErrors } from '../api.js';
+import { api, ApiError, errorAt, fieldErrors } from '../api.js';
 import { fmtBytes, fmtInstant, toLocalInput, viewerZone, zones } from '../format.js';
 import { t } from '../i18n.js';
 import { describe, ErrorBox, Field, FormError, useId, useLoad } from '../ui.js';
@@ -104,7 +104,11 @@ function JobRow({ initial }: { initial: Job }) {
   const [error, setError] = useState<unknown>();
   useEffect(() => {
     if (job.status === 'done' || job.status === 'failed') return;
-    const timer = setTimeout(() => api<Job>('GET', `/reports/compliance/exports/${job.id}`).then(setJob, setError), 700);
+    // A dropped connection while the server is busy building is not the job failing: ask again.
+    const timer = setTimeout(
+      () => api<Job>('GET', `/reports/compliance/exports/${job.id}`).then(setJob, (err) => (err instanceof ApiError && err.code === 'NETWORK' ? setJob({ ...job }) : setError(err))),
+      700,
+    );
     return () => clearTimeout(timer);
   }, [job]);
   return (

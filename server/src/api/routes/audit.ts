@@ -21,7 +21,13 @@ export function auditRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const items = await ctx.store.audit.search({ limit: q.limit, beforeSeq: q.cursor ?? q.after, actor: q.actor, action: q.action, subject: q.subject, from, to });
     return { items, next: items.length === q.limit ? String(items[items.length - 1].seq) : null };
   });
-  app.get('/audit/verify', ctx.op('GET /audit/verify'), async () => ctx.audit.verify());
+  app.get('/audit/verify', ctx.op('GET /audit/verify'), async (req, reply) => {
+    const q = parseInput(Schemas.auditVerify, req.query);
+    if (q.async === 'false') return ctx.audit.verify();
+    const r = await ctx.audit.verifyInBackground(q.fresh === 'true');
+    if (r.status === 'running') void reply.code(202);
+    return r;
+  });
   app.get('/audit/checkpoints', ctx.op('GET /audit/checkpoints'), async () => ({ items: await ctx.store.audit.checkpoints() }));
   app.get('/audit/checkpoint', ctx.op('GET /audit/checkpoint'), async () => {
     const c = await ctx.audit.checkpoint(false);

@@ -41,11 +41,14 @@ export class SqliteAudit implements AuditRepo {
     return (this.c.prep(sql).all(...args, q.limit) as (AuditEntry & { detail: string })[]).map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
   }
 
-  async verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }> {
-    let prev = AUDIT_GENESIS;
+  async verify(slice?: { afterSeq: number; prevHash: string; limit: number }): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }> {
+    let prev = slice?.prevHash ?? AUDIT_GENESIS;
     let n = 0;
     let head: { seq: number; hash: string } | null = null;
-    for (const r of this.c.prep(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`).iterate() as IterableIterator<AuditEntry & { detail: string }>) {
+    const rows = slice
+      ? this.c.prep(`SELECT ${COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`).iterate(slice.afterSeq, slice.limit)
+      : this.c.prep(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`).iterate();
+    for (const r of rows as IterableIterator<AuditEntry & { detail: string }>) {
       n++;
       if (r.prevHash !== prev || r.hash !== auditEntryHash(prev, r.at, r.actor, r.action, r.subject, r.detail)) return { ok: false, entries: n, brokenAt: r.seq, head };
       prev = r.hash;

@@ -116,3 +116,15 @@ export function seedFleet(file: string, o: SeedOptions): void {
   }
   c.close();
 }
+
+/** The floor of an unindexed device filter: one full pass over the devices table (ms), read-only. */
+export function timeDeviceScan(file: string): number {
+  const c = openConnection(file);
+  try {
+    const t = performance.now();
+    c.db.prepare("SELECT count(*) FROM devices WHERE instr(lower(hostname), 'zzz') > 0").get();
+    return performance.now() - t;
+  } finally {
+    c.close();
+  }
+}

@@ -120,6 +120,10 @@ export class SqliteRollups implements RollupRepo {
       .get() as string;
   }
 
+  async requestedExceptions(): Promise<number> {
+    return this.c.prep("SELECT count(*) FROM exceptions WHERE status = 'requested'").pluck().get() as number;
+  }
+
   async presenceSlice(toolIds: readonly string[], slice: { afterId?: string; limit: number }): Promise<{ rows: { deviceId: string; hostname: string; tags: string[]; toolId: string; users: string[] }[]; lastId: string | null }> {
     const after = slice.afterId ?? '';
     // CROSS JOIN keeps SQLite walking the slice's devices first (each one's findings by index), never
