@@ -70,6 +70,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   let overview: LiveOverview | undefined;
   let rollup: DailyRollup | undefined;
   let exportsSvc: ReportExports | undefined;
+  let sessionPurge: NodeJS.Timeout | undefined;
   try {
     await ensureAdminToken(store, adminTokenFile, log);
     const key = loadOrCreateSigningKey(config.dataDir);
@@ -97,6 +98,9 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     const sessions = new DashboardSessions(store, usage, secureCookies);
     // A revoked token's dashboard sessions end with it.
     tokens.on('revoked', (id) => void sessions.endForToken(id).catch((err) => log.error({ err }, 'ending the sessions of a revoked token failed')));
+    // Sessions that ended or expired a week ago are of no use to anyone: removed hourly.
+    sessionPurge = setInterval(() => void sessions.purgeOld().catch((err) => log.error({ err }, 'purging old sessions failed')), 3600_000);
+    sessionPurge.unref();
     overview = new LiveOverview(store, policies, rollouts, log);
     rollup = new DailyRollup(store, policies, log);
     rollup.start();
@@ -108,6 +112,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     gateway.attach(api.server);
     await api.listen({ host: config.host, port: config.port });
   } catch (err) {
+    clearInterval(sessionPurge);
     audit?.stop();
     rollup?.stop();
     overview?.close();
@@ -147,6 +152,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       ro.stop();
       ov.close();
       ex.close();
+      clearInterval(sessionPurge);
       await g.close();
       await a.close();
       await u.stop().catch(() => undefined);

@@ -2,7 +2,7 @@
 // Browser tests: Debian's Chromium driven by playwright-core (no browser download), the dashboard
 // signed in as a role, axe-core run inside the page (evaluated through the DevTools protocol, so
 // the dashboard's Content-Security-Policy stays on), and a look at rendered glyphs on a screenshot.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -10,6 +10,7 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Debian's chromium is not installed at ${CHROMIUM}: apt-get install chromium fonts-noto-cjk (.ci/run does)`);
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 

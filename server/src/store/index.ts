@@ -6,7 +6,7 @@ import type { Store } from './types.js';
 
 export type * from './types.js';
 export { measureRawInsertRate } from './sqlite/raw-insert-rate.js';
-export { seedFleet, SEEDED_BAN_ID, timeDeviceScan } from './sqlite/bench-seed.js';
+export { flushSeed, seedFleet, SEEDED_BAN_ID, timeDeviceScan, timeFsync } from './sqlite/bench-seed.js';
 export { backupDatabase, restoreDatabase } from './sqlite/backup.js';
 
 export interface StoreConfig {

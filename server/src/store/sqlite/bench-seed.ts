@@ -3,6 +3,8 @@
 // detection events with their findings, compliance states and their timeline rows, exception
 // requests and a chained audit log, in the server's own schema (migrations applied first), in large transactions.
 import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { auditEntryHash, AUDIT_GENESIS } from '../../audit-chain.js';
 import { openConnection } from './connection.js';
 
@@ -115,6 +117,31 @@ export function seedFleet(file: string, o: SeedOptions): void {
     db.prepare("INSERT INTO policy_versions(policy_id, version, body, published_at, published_by, policies_part) VALUES (?, 1, ?, ?, 'admin:seed', ?)").run(SEEDED_BAN_ID, JSON.stringify(policy), publishedAt, part);
   }
   c.close();
+}
+
+/** Writes the seeded file to disk (the seed runs with synchronous=OFF), so measuring starts without a backlog of dirty pages. */
+export function flushSeed(file: string): void {
+  const fd = openSync(file, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The floor of a write that is acknowledged: appending a line to a file in `dir` and fsyncing it (ms). */
+export function timeFsync(dir: string): number {
+  const file = path.join(dir, 'fsync-probe');
+  const fd = openSync(file, 'a');
+  try {
+    const t = performance.now();
+    writeSync(fd, 'probe\n');
+    fsyncSync(fd);
+    return performance.now() - t;
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
 }
 
 /** The floor of an unindexed device filter: one full pass over the devices table (ms), read-only. */
