@@ -72,7 +72,7 @@ async function runningRss(argv: string[], serverUrl: string, adminToken: string,
   const dir = mkdtempSync(path.join(os.tmpdir(), 'edict-bench-agent-'));
   const home = mkdtempSync(path.join(os.tmpdir(), 'edict-bench-home-'));
   try {
-    writeFileSync(path.join(dir, 'agent.json'), JSON.stringify({ logLevel: 'warn', scan: { homes: [{ user: 'bench', home }], processSchedule: '*/5 * * * * *' } }));
+    writeFileSync(path.join(dir, 'agent.json'), JSON.stringify({ logLevel: 'warn', scan: { homes: [{ user: 'bench', home }], processIntervalMs: 5000 } }));
     const res = await fetch(`${serverUrl}/api/v1/enrollment-tokens`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: '{"label":"bench"}' });
     const { token } = (await res.json()) as { token: string };
     const t0 = Date.now();

@@ -13,6 +13,7 @@
 // docs/benchmarks.md, between the dashboard-bench markers.
 //   --seeded DIR        dashboard scenario: copy DIR/edict.db (seeded the same way before) instead of seeding
 //   --server-log        print each server's output when a scenario fails
+//   --nodes N           instead: N nodes on one PostgreSQL (scripts/bench-cluster.ts; with --agents N)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,6 +32,12 @@ const START = '<!-- server-bench:start -->';
 const END = '<!-- server-bench:end -->';
 
 const args = process.argv.slice(2);
+// `--nodes N`: several nodes on PostgreSQL instead (scripts/bench-cluster.ts, its own section).
+if (args.includes('--nodes')) {
+  const { runClusterBench } = await import('./bench-cluster.js');
+  await runClusterBench(args);
+  process.exit(0);
+}
 const opt = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;

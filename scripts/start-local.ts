@@ -82,7 +82,7 @@ function ensureAgentConfig(): void {
   mkdirSync(agentState, { recursive: true, mode: 0o700 });
   const file = path.join(agentState, 'agent.json');
   if (!existsSync(file)) {
-    writeFileSync(file, JSON.stringify({ logLevel: 'warn', scan: { processSchedule: '*/15 * * * * *', inventorySchedule: '*/5 * * * *' } }, null, 2) + '\n');
+    writeFileSync(file, JSON.stringify({ logLevel: 'warn', scan: { inventoryIntervalMs: 5 * 60_000 } }, null, 2) + '\n');
   }
 }
 

@@ -1,13 +1,13 @@
-// The agent's run loop. Scans on node-cron schedules, turns changes into detection events in the
-// durable outbox (a tool found, gone, or moved to another ban stage), and drains the outbox to the
-// server one batch at a time, dropping a batch only when its ack arrives. Policy comes from the
-// server, is cached on disk and evaluated locally on server-corrected time, so stages flip on time
-// while offline. Everything it knows is in readable files in its state folder.
+// The agent's run loop. Watches processes (process-watcher.ts) and scans the inventory, each on a
+// plain timer, turns changes into detection events in the durable outbox (a tool found, gone, or
+// moved to another ban stage), and drains the outbox to the server one batch at a time, dropping a
+// batch only when its ack arrives. Policy comes from the server, is cached on disk and evaluated
+// locally on server-corrected time, so stages flip on time while offline. Only a collector that
+// completed its look may declare a finding absent; the ones that could not are listed in every
+// heartbeat and in `status`. Everything it knows is in readable files in its state folder.
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import cron, { type ScheduledTask } from 'node-cron';
-import si from 'systeminformation';
 import { BUILTIN_CATALOG } from '../../shared/src/catalog/builtin.js';
 import { evaluateTool, nextBoundary, type ToolVerdict } from '../../shared/src/policy/evaluate.js';
 import type { PolicyBundle } from '../../shared/src/policy/schema.js';
@@ -22,23 +22,27 @@ import {
   type PolicyMessage,
   type ReportEvent,
   type ServerMessage,
+  type CollectorError,
   type Stage,
 } from '../../shared/src/protocol/index.js';
+import { MAX_COLLECTOR_ERRORS } from '../../shared/src/protocol/messages/heartbeat.js';
 import { EDICT_VERSION } from '../../shared/src/version.js';
 import { BoundaryTimer } from './boundary-timer.js';
 import { AgentClock } from './clock.js';
 import type { AgentConfig } from './config.js';
-import { ACK_TIMEOUT_MS, EMPLOYEE_TICK_MS, KNOWN_SAVE_INTERVAL_MS, STATE_DIR_MODE, STATUS_WRITE_INTERVAL_MS } from './constants.js';
+import { ACK_TIMEOUT_MS, EMPLOYEE_TICK_MS, FINGERPRINT_SAVE_INTERVAL_MS, KNOWN_SAVE_INTERVAL_MS, STATE_DIR_MODE, STATUS_WRITE_INTERVAL_MS } from './constants.js';
 import { EmployeeExperience } from './employee.js';
 import { pickNotifier, type Notifier } from './notifier/index.js';
 import { currentPlatform } from './platform/index.js';
+import { osName } from './platform/os-name.js';
 import { AgentClient, agentSocketUrl } from './connection/client.js';
 import type { Trust } from './connection/trust.js';
 import type { Logger } from './log.js';
 import type { StatePaths } from './paths.js';
-import { buildScanContext, scan } from './scanner.js';
-import { COLLECTORS, type Collector } from './collectors/index.js';
-import { MAX_COLLECTOR_ERROR_CHARS, MAX_COLLECTOR_ERRORS } from '../../shared/src/protocol/messages/heartbeat.js';
+import { ProcessWatcher } from './process-watcher.js';
+import { buildScanContext, scan, type ScanResult } from './scanner.js';
+import type { Collector } from './collectors/index.js';
+import { attachFingerprintFile, contentReads, saveFingerprints } from './collectors/content-identity.js';
 import {
   loadClock,
   loadKnown,
@@ -54,12 +58,10 @@ import {
   type KnownDetection,
 } from './state/agent-state.js';
 import type { Enrollment } from './state/enrollment.js';
-import { Outbox } from './state/outbox.js';
+import { ensureDir, setAside, setStateLogger } from './state/json-file.js';
+import { Outbox, type BoundResult } from './state/outbox.js';
 import { SentLog } from './state/sent-log.js';
 import { UserViews } from './state/user-views.js';
-
-/** Which phase each collector runs in (a scan of one phase replaces that phase's failures). */
-const COLLECTOR_PHASE = new Map<string, Collector['phase']>(COLLECTORS.map((c) => [c.id, c.phase]));
 
 const PHASE_KINDS: Record<Collector['phase'], Detection['kind'][]> = { inventory: ['installed', 'usage'], process: ['running'] };
 
@@ -86,21 +88,27 @@ export class EdictAgent {
   private parts: HeldParts = {};
   private known: Record<string, KnownDetection>;
   private status: AgentStatus;
-  private tasks: ScheduledTask[] = [];
+  private inventoryTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private readonly watcher: ProcessWatcher;
+  private lastFingerprintSave = 0;
   private readonly boundaryTimer: BoundaryTimer;
   private inFlight?: { batchId: string; timer: NodeJS.Timeout };
   private scanning = Promise.resolve();
   private readonly startedAt = Date.now();
   private readonly employee: EmployeeExperience;
   private employeeTimer?: NodeJS.Timeout;
+  /** Collectors whose last run did not complete, with when they started failing. */
+  private collectorErrors = new Map<string, CollectorError>();
 
   constructor(private readonly o: AgentOptions) {
-    mkdirSync(o.paths.dir, { recursive: true, mode: STATE_DIR_MODE });
+    setStateLogger(o.log);
+    ensureDir(o.paths.dir, STATE_DIR_MODE, o.log);
     // o+x (never o+r): employees reach the request spool and the readable files, cannot list the folder.
     chmodSync(o.paths.dir, STATE_DIR_MODE);
-    this.outbox = new Outbox(o.paths.outbox, o.log);
+    this.outbox = new Outbox(o.paths.outbox, o.log, o.config.outbox.maxBytes);
     this.views = new UserViews(o.paths.dir, o.log);
-    this.sentLog = new SentLog(o.paths.sentLog, this.views);
+    this.sentLog = new SentLog(o.paths.sentLog, this.views, o.log);
     this.clock = new AgentClock(loadClock(o.paths.clock, o.log), o.localNow);
     this.boundaryTimer = new BoundaryTimer(
       () => this.clock.now(),
@@ -119,17 +127,26 @@ export class EdictAgent {
       since: now,
       lastError: null,
       lastScanAt: null,
+      collectorErrors: [],
     };
     const held = loadVerifiedPolicy(o.paths, o.enrollment.serverPublicKey, (source, reason) => this.refusePolicy(source, reason), o.log, o.enrollment.deviceId);
     this.bundle = held?.bundle;
     this.parts = held?.parts ?? {};
     this.dropLegacyPolicy();
     this.known = loadKnown(o.paths.detections, o.log);
-    this.client = new AgentClient(agentSocketUrl(o.enrollment.serverUrl), o.enrollment.credential, this.sentLog, o.log, o.trust);
+    // The enrolled server first, then every other server URL known (several nodes): failover in turn.
+    const servers = [o.enrollment.serverUrl, ...(o.enrollment.serverUrls ?? []), ...(o.config.servers ?? [])];
+    this.client = new AgentClient(servers.map(agentSocketUrl), o.enrollment.credential, this.sentLog, o.log, o.trust);
     this.client.on('open', () => void this.onOpen());
     this.client.on('message', (m) => this.onMessage(m));
     this.client.on('close', ({ code, reason }) => this.onDisconnect(code === 1000 ? null : `closed ${code}${reason ? ' ' + reason : ''}`));
     this.client.on('refused', ({ status, code }) => this.onDisconnect(`refused ${status}${code ? ' ' + code : ''}`));
+    this.watcher = new ProcessWatcher({
+      intervalMs: o.config.scan.processIntervalMs,
+      context: () => buildScanContext(this.catalog, this.o.config, this.o.log),
+      onChange: (running) => this.onProcesses(running),
+      log: o.log,
+    });
     this.employee = new EmployeeExperience(
       {
         bundle: () => this.bundle,
@@ -138,7 +155,7 @@ export class EdictAgent {
         now: () => this.clock.now(),
         queue: (events) => this.queueEvents(events),
       },
-      { stateDir: o.paths.dir, ledgerFile: o.paths.notices, notifier: o.notifier ?? pickNotifier(), platform: currentPlatform(), log: o.log },
+      { stateDir: o.paths.dir, ledgerFile: o.paths.notices, views: this.views, notifier: o.notifier ?? pickNotifier(), platform: currentPlatform(), log: o.log },
     );
   }
 
@@ -150,6 +167,11 @@ export class EdictAgent {
   private dropLegacyPolicy(): void {
     for (const f of this.o.paths.legacyPolicy) {
       if (!existsSync(f)) continue;
+      // Whatever odd thing stands there (a folder) is set aside rather than failing the start.
+      if (!lstatSync(f).isFile()) {
+        setAside(f, this.o.log, 'not a file where a protocol-1 policy file was');
+        continue;
+      }
       rmSync(f, { force: true });
       this.o.log.info({ file: f }, 'removed a policy file of the previous protocol; the server sends the policy again');
     }
@@ -164,18 +186,32 @@ export class EdictAgent {
   async start(): Promise<void> {
     this.writeStatus();
     this.client.start();
-    const { processSchedule, inventorySchedule } = this.o.config.scan;
-    // Returning the promise lets node-cron's noOverlap skip a poll while the previous one still runs.
-    this.tasks.push(cron.schedule(processSchedule, () => this.runScan(['process']), { noOverlap: true, name: 'process-poll' }));
-    this.tasks.push(cron.schedule(inventorySchedule, () => this.runScan(['inventory']), { noOverlap: true, name: 'inventory' }));
+    // Fingerprints of executables computed before a restart are not computed again.
+    attachFingerprintFile(this.o.paths.fingerprints, this.o.log);
     this.scheduleBoundary();
     this.employeeTimer = setInterval(() => void this.employee.tick(), EMPLOYEE_TICK_MS);
     this.employeeTimer.unref();
-    await this.runScan(['inventory', 'process']);
+    this.watcher.start();
+    await this.runScan(['inventory']);
+    this.scheduleInventory();
+  }
+
+  /**
+   * The next inventory scan, scan.inventoryIntervalMs after the last one ended. A plain timer, not
+   * a cron schedule: agents started at different moments then scan at different moments (no fleet-
+   * wide disk burst on the half hour), and node-cron's scheduling would load the ICU time-zone
+   * data (~8 MB resident) for a job that needs no wall-clock time (docs/benchmarks.md).
+   */
+  private scheduleInventory(): void {
+    if (this.stopped) return;
+    this.inventoryTimer = setTimeout(() => void this.runScan(['inventory']).then(() => this.scheduleInventory()), this.o.config.scan.inventoryIntervalMs);
   }
 
   async stop(): Promise<void> {
-    for (const t of this.tasks) await t.stop();
+    this.stopped = true;
+    clearTimeout(this.inventoryTimer);
+    await this.watcher.stop();
+    saveFingerprints();
     this.boundaryTimer.stop();
     clearInterval(this.employeeTimer);
     this.employee.stop();
@@ -193,14 +229,34 @@ export class EdictAgent {
   runScan(phases: Collector['phase'][]): Promise<void> {
     this.scanning = this.scanning.then(async () => {
       try {
+        const started = performance.now();
+        const cpu = process.cpuUsage();
+        const reads = contentReads();
         const ctx = buildScanContext(this.catalog, this.o.config, this.o.log);
         const result = await scan(ctx, phases);
+        const firstScan = this.status.lastScanAt === null;
         this.status.lastScanAt = result.scannedAt;
-        this.noteCollectorErrors(phases, result);
         const kinds = phases.flatMap((p) => PHASE_KINDS[p]);
-        this.apply(result.detections, kinds);
-        this.writeStatus(false);
+        const healthChanged = this.recordCollectorHealth(result);
+        this.apply(result.detections, kinds, new Set(result.failedSources));
+        // The first scan of a run and any change of collector health are written at once.
+        this.writeStatus(healthChanged || firstScan);
+        if (healthChanged) this.sendHeartbeat();
         this.flush();
+        saveFingerprints();
+        this.lastFingerprintSave = Date.now();
+        const used = process.cpuUsage(cpu);
+        this.o.log.info(
+          {
+            phases,
+            durationMs: Math.round(performance.now() - started),
+            // CPU of the whole process meanwhile (the process watcher's polls included).
+            cpuMs: Math.round((used.user + used.system) / 1000),
+            detections: result.detections.length,
+            fingerprintsComputed: contentReads() - reads,
+          },
+          `${phases.join(' and ')} scan finished`,
+        );
         await this.employee.tick();
       } catch (err) {
         this.o.log.error({ err: (err as Error).message, phases }, 'scan failed; the next one runs on schedule');
@@ -209,18 +265,55 @@ export class EdictAgent {
     return this.scanning;
   }
 
-  /** Collectors that failed in the latest scan of their phase, for the heartbeat (the server shows them on the device's page). */
-  private collectorErrors = new Map<string, { phase: Collector['phase']; collector: string; message: string; at: string }>();
-  private noteCollectorErrors(phases: Collector['phase'][], result: { scannedAt: string; errors: { collector: string; message: string }[] }): void {
-    for (const [k, e] of this.collectorErrors) if (phases.includes(e.phase)) this.collectorErrors.delete(k);
-    for (const e of result.errors) {
-      const phase = phases.length === 1 ? phases[0] : (COLLECTOR_PHASE.get(e.collector) ?? phases[0]);
-      this.collectorErrors.set(e.collector, { phase, collector: e.collector, message: e.message.slice(0, MAX_COLLECTOR_ERROR_CHARS), at: result.scannedAt });
+  /** The process watcher's findings (on a change, on a change of its collectors' health, and every minute). */
+  private onProcesses(result: ScanResult): void {
+    this.status.lastScanAt = result.scannedAt;
+    const healthChanged = this.recordCollectorHealth(result);
+    const queued = this.apply(result.detections, ['running'], new Set(result.failedSources));
+    this.writeStatus(healthChanged);
+    if (healthChanged) this.sendHeartbeat();
+    if (Date.now() - this.lastFingerprintSave > FINGERPRINT_SAVE_INTERVAL_MS) {
+      saveFingerprints();
+      this.lastFingerprintSave = Date.now();
     }
+    if (!queued) return;
+    this.flush();
+    void this.employee.tick();
   }
 
-  /** Diffs a scan against what is known for `kinds`; queues present/absent/stage-change events. */
-  private apply(detections: Detection[], kinds: Detection['kind'][]): void {
+  /**
+   * Remembers which collectors could not complete (since when) and which recovered; logs each
+   * change once. Returns whether anything changed (status and a heartbeat then go out at once).
+   */
+  private recordCollectorHealth(result: ScanResult): boolean {
+    let changed = false;
+    const failed = new Map(result.errors.map((e) => [e.collector, e]));
+    for (const id of result.ran) {
+      const now = failed.get(id);
+      const before = this.collectorErrors.get(id);
+      if (now) {
+        const entry: CollectorError = { collector: id, code: now.code, message: now.message, count: now.count, since: before?.since ?? result.scannedAt };
+        if (!before || before.code !== entry.code || before.message !== entry.message) {
+          changed = true;
+          this.o.log.error({ collector: id, code: now.code, problem: now.message, problems: now.count }, 'collector could not complete its look; nothing it found before is reported absent until it does');
+        } else if (before.count !== entry.count) changed = true;
+        this.collectorErrors.set(id, entry);
+      } else if (before) {
+        changed = true;
+        this.collectorErrors.delete(id);
+        this.o.log.info({ collector: id, failingSince: before.since }, 'collector completes its look again');
+      }
+    }
+    if (changed) this.status.collectorErrors = [...this.collectorErrors.values()];
+    return changed;
+  }
+
+  /**
+   * Diffs a scan against what is known for `kinds`; queues present/absent/stage-change events and
+   * returns how many. A finding is declared absent only when the collector that reports its kind
+   * of evidence completed its look this time (`failedSources` lists those that did not).
+   */
+  private apply(detections: Detection[], kinds: Detection['kind'][], failedSources: ReadonlySet<string> = new Set()): number {
     const now = this.clock.now();
     const nowIso = new Date(now).toISOString();
     const events: DetectionEvent[] = [];
@@ -235,11 +328,12 @@ export class EdictAgent {
       next[key] = { detection: d, firstSeen: prev?.firstSeen ?? nowIso, lastSeen: nowIso, stage };
     }
     for (const [key, k] of Object.entries(next)) {
-      if (!kinds.includes(k.detection.kind) || seen.has(key)) continue;
+      if (!kinds.includes(k.detection.kind) || seen.has(key) || failedSources.has(k.detection.evidence.source)) continue;
       events.push(this.event('absent', k.detection, this.verdict(k.detection.toolId, k.detection.user, now).stage, nowIso));
       delete next[key];
     }
     this.commit(events, next);
+    return events.length;
   }
 
   /** Re-evaluates every known detection (new policy, or a stage boundary passed). */
@@ -264,18 +358,23 @@ export class EdictAgent {
    * Outbox first, then what is known (memory, then file). If the outbox write fails nothing moves,
    * so the change is found again by the next scan. A crash between the outbox and the known file
    * means the next scan reports the same finding again under a new event id: the server records a
-   * second `present`, which changes no state (never a lost event).
+   * second `present`, which changes no state (never a lost event). For the same reason the known
+   * file is not fsynced (see saveKnown).
    */
   private commit(events: ReportEvent[], next: Record<string, KnownDetection>): void {
     if (events.length) {
-      this.outbox.enqueue(events);
+      this.enqueue(events, next);
       this.o.log.info({ events: events.length }, 'queued detection events');
     }
     this.known = next;
-    // Only lastSeen moved: no need to fsync a file on every poll.
+    // Only lastSeen moved: no need to write a file on every poll.
     if (events.length || Date.now() - this.lastKnownSave > KNOWN_SAVE_INTERVAL_MS) {
-      saveKnown(this.o.paths.detections, this.known);
-      this.views.writeFindings(Object.values(this.known));
+      try {
+        saveKnown(this.o.paths.detections, this.known);
+        this.views.writeFindings(Object.values(this.known));
+      } catch (err) {
+        this.o.log.error({ err: (err as Error).message }, 'could not save the findings; retrying with the next change');
+      }
       this.lastKnownSave = Date.now();
     }
   }
@@ -297,7 +396,7 @@ export class EdictAgent {
 
   private async onOpen(): Promise<void> {
     // OS name is a nicety for the hello; without it the kernel release is sent instead.
-    const osInfo = await si.osInfo().catch((err: Error) => this.o.log.debug({ err: err.message }, 'os info unavailable'));
+    const osRelease = await osName();
     const platform = (['linux', 'darwin', 'win32'] as const).find((p) => p === process.platform) ?? 'other';
     const hello: Hello = {
       type: 'hello',
@@ -306,7 +405,7 @@ export class EdictAgent {
       device: {
         hostname: os.hostname(),
         platform,
-        osRelease: (osInfo ? `${osInfo.distro} ${osInfo.release}`.trim() : os.release()).slice(0, 200) || os.release(),
+        osRelease,
         arch: os.arch(),
       },
       held: heldVersions(this.parts),
@@ -377,8 +476,9 @@ export class EdictAgent {
     this.confirmPolicy();
     this.scheduleBoundary();
     this.reevaluate();
-    // A new catalog can find tools the old one did not know: rescan.
-    if (part.part === 'catalog') void this.runScan(['inventory', 'process']);
+    // A new catalog can find tools the old one did not know: rescan the inventory (the process
+    // watcher sees the new catalog on its next poll and looks at every process again).
+    if (part.part === 'catalog') void this.runScan(['inventory']);
   }
 
   /** Tells the server which part versions this agent now enforces (rollout progress). */
@@ -400,29 +500,52 @@ export class EdictAgent {
   /** Queues employee-originated events (acknowledgements, exception requests, notices, enforcement steps). */
   queueEvents(events: ReportEvent[]): void {
     if (!events.length) return;
-    this.outbox.enqueue(events);
+    this.enqueue(events);
     this.flush();
   }
 
+  /**
+   * Into the outbox; when its bound dropped the last event about a finding still known, that
+   * finding is restated (a `present` now), so the server never keeps a stale "gone" for it.
+   */
+  private enqueue(events: ReportEvent[], known: Record<string, KnownDetection> = this.known): void {
+    const bound: BoundResult | undefined = this.outbox.enqueue(events);
+    if (!bound) return;
+    if (bound.gap) this.status.lastOutboxGap = { at: bound.gap.observedAt, dropped: (bound.gap as { dropped: number }).dropped };
+    if (!bound.lostFinalState.size) return;
+    const now = this.clock.now();
+    const nowIso = new Date(now).toISOString();
+    const restate = Object.entries(known)
+      .filter(([key]) => bound.lostFinalState.has(key))
+      .map(([, k]) => this.event('present', k.detection, this.verdict(k.detection.toolId, k.detection.user, now).stage, nowIso));
+    if (restate.length) this.outbox.enqueue(restate);
+  }
+
   private heartbeatTimer?: NodeJS.Timeout;
+  /** Heartbeats on the server's cadence, and one at once: the server learns the agent's health on connection. */
   private startHeartbeat(intervalMs: number): void {
     clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => {
       if (!this.client.connected) return clearInterval(this.heartbeatTimer);
-      this.client.send({
-        type: 'heartbeat',
-        sentAt: new Date().toISOString(),
-        health: {
-          outboxPending: this.outbox.pendingEvents(),
-          lastScanAt: this.status.lastScanAt,
-          uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
-          ...(this.collectorErrors.size
-            ? { collectorErrors: [...this.collectorErrors.values()].slice(0, MAX_COLLECTOR_ERRORS).map(({ collector, message, at }) => ({ collector, message, at })) }
-            : {}),
-        },
-      });
+      this.sendHeartbeat();
     }, intervalMs);
     this.heartbeatTimer.unref();
+    this.sendHeartbeat();
+  }
+
+  /** One heartbeat now, if connected (also when a collector starts or stops failing). */
+  private sendHeartbeat(): void {
+    if (this.status.connection !== 'connected' || !this.client.connected) return;
+    this.client.send({
+      type: 'heartbeat',
+      sentAt: new Date().toISOString(),
+      health: {
+        outboxPending: this.outbox.pendingEvents(),
+        lastScanAt: this.status.lastScanAt,
+        uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
+        collectorErrors: [...this.collectorErrors.values()].slice(0, MAX_COLLECTOR_ERRORS),
+      },
+    });
   }
 
   /** Sends the oldest queued batch if connected and nothing is in flight. */
@@ -433,9 +556,11 @@ export class EdictAgent {
     const timer = setTimeout(() => {
       this.o.log.warn({ batchId: batch.batchId }, 'no ack in time; reconnecting to resend');
       this.inFlight = undefined;
+      this.outbox.inFlight = undefined;
       this.client.recycle();
     }, ACK_TIMEOUT_MS);
     this.inFlight = { batchId: batch.batchId, timer };
+    this.outbox.inFlight = batch.batchId;
     let sent: boolean;
     try {
       sent = this.client.send({ type: 'report', batchId: batch.batchId, events: batch.events });
@@ -443,18 +568,21 @@ export class EdictAgent {
       // The batch itself is invalid (e.g. written by an older agent): it would be refused forever.
       clearTimeout(timer);
       this.inFlight = undefined;
+      this.outbox.inFlight = undefined;
       this.outbox.reject(batch.batchId, (err as Error).message);
       return this.flush();
     }
     if (!sent) {
       clearTimeout(timer);
       this.inFlight = undefined;
+      this.outbox.inFlight = undefined;
     }
   }
 
   private onDisconnect(reason: string | null): void {
     if (this.inFlight) clearTimeout(this.inFlight.timer);
     this.inFlight = undefined;
+    this.outbox.inFlight = undefined;
     clearInterval(this.heartbeatTimer);
     this.status = { ...this.status, connection: 'disconnected', since: new Date().toISOString(), lastError: reason ?? this.status.lastError };
     this.writeStatus();

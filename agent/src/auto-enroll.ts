@@ -1,13 +1,14 @@
 // Unattended enrollment for `edict-agent run` as a service: when the state folder holds no
 // enrollment, the agent enrolls itself from EDICT_SERVER and EDICT_ENROLL_TOKEN (the packages put
 // them in /etc/edict/agent.env, read by the service unit). An unreachable server is retried with
-// backoff forever; no settings means it waits, saying so. The token is removed from the process
-// environment at once (children never inherit it) and never reaches a log line.
+// backoff forever; no settings means it waits, saying so (await-enrollment.ts). The token is
+// removed from the process environment at once (children never inherit it) and never reaches a
+// log line.
 import { EdictError } from '../../shared/src/errors.js';
 import { Backoff } from './connection/backoff.js';
 import type { Trust } from './connection/trust.js';
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS } from './constants.js';
-import { enroll, parseServerUrl } from './enroll.js';
+import { enroll, parseServerUrls } from './enroll.js';
 import type { Logger } from './log.js';
 import type { Enrollment } from './state/enrollment.js';
 
@@ -27,7 +28,7 @@ export function takeEnrollSettings(env: NodeJS.ProcessEnv = process.env): Enroll
   if (!server || !token) {
     throw new EdictError('EDICT_ERR_CONFIG', `${server ? 'EDICT_ENROLL_TOKEN' : 'EDICT_SERVER'} is empty or missing while ${server ? 'EDICT_SERVER' : 'EDICT_ENROLL_TOKEN'} is set (both are needed to enroll)`);
   }
-  parseServerUrl(server); // a malformed URL is a config error now, not a retry loop
+  parseServerUrls(server); // a malformed URL is a config error now, not a retry loop
   return { server, token };
 }
 
@@ -58,7 +59,7 @@ export async function enrollUntilDone(
   signal: AbortSignal,
   backoff = new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS),
 ): Promise<Enrollment | undefined> {
-  const origin = new URL(settings.server).origin;
+  const origin = parseServerUrls(settings.server).map((u) => u.origin).join(', ');
   log.info({ server: origin }, 'not enrolled yet: enrolling with the server from EDICT_SERVER / EDICT_ENROLL_TOKEN');
   while (!signal.aborted) {
     try {
@@ -75,13 +76,4 @@ export async function enrollUntilDone(
     }
   }
   return undefined;
-}
-
-/** Logs why the agent is idle and waits for a stop signal (a service restart picks up new settings). */
-export async function waitForEnrollSettings(stateDir: string, log: Logger, signal: AbortSignal): Promise<void> {
-  log.warn(
-    { stateDir, settingsFile: ENROLL_ENV_FILE },
-    `not enrolled and no enrollment settings: waiting. Put EDICT_SERVER=https://… and EDICT_ENROLL_TOKEN=… in ${ENROLL_ENV_FILE} (mode 0600) and restart the service, or run: edict-agent enroll --server URL --token TOKEN`,
-  );
-  while (!signal.aborted) await sleep(2 ** 31 - 1, signal);
 }

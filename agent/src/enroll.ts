@@ -51,8 +51,38 @@ function post(url: URL, body: string, trust: Trust): Promise<{ status: number; t
   });
 }
 
-export async function enroll(serverUrl: string, token: string, enrollmentFile: string, trust: Trust = {}): Promise<Enrollment> {
-  const url = parseServerUrl(serverUrl);
+/** One server URL, or several separated by commas (several nodes: tried in order). */
+export function parseServerUrls(list: string): URL[] {
+  const urls = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parseServerUrl);
+  if (!urls.length) throw new EdictError('EDICT_ERR_CONFIG', 'no server URL given');
+  return urls;
+}
+
+/**
+ * Enrolls with the first server of `serverUrls` (one URL or a comma-separated list) that answers;
+ * an unreachable or unavailable one passes to the next, a refusal (bad token) ends it. The list is
+ * kept in enrollment.json so the agent fails over between the servers.
+ */
+export async function enroll(serverUrls: string, token: string, enrollmentFile: string, trust: Trust = {}): Promise<Enrollment> {
+  const urls = parseServerUrls(serverUrls);
+  for (let i = 0; ; i++) {
+    try {
+      const e = await enrollWith(urls[i], token, trust, urls.length > 1 ? urls.map((u) => u.toString().replace(/\/$/, '')) : undefined);
+      saveEnrollment(enrollmentFile, e);
+      return e;
+    } catch (err) {
+      const code = (err as EdictError).code;
+      const passOn = code === 'EDICT_ERR_SERVER_UNREACHABLE' || code === 'EDICT_ERR_UNAVAILABLE' || code === 'EDICT_ERR_TOO_MANY_CONNECTIONS';
+      if (!passOn || i === urls.length - 1) throw err;
+    }
+  }
+}
+
+async function enrollWith(url: URL, token: string, trust: Trust, all: string[] | undefined): Promise<Enrollment> {
   let res: { status: number; text: string; location?: string };
   try {
     res = await post(new URL(`${API_PREFIX}/enroll`, url), JSON.stringify({ token, hostname: os.hostname() }), trust);
@@ -90,7 +120,7 @@ export async function enroll(serverUrl: string, token: string, enrollmentFile: s
     enrolledAt: new Date().toISOString(),
     serverPublicKey: body.serverPublicKey,
     keyId: body.keyId,
+    ...(all ? { serverUrls: all } : {}),
   };
-  saveEnrollment(enrollmentFile, enrollment);
   return enrollment;
 }

@@ -11,8 +11,9 @@ export const SYSTEM_STATE_DIR = '/var/lib/edict-agent';
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.EDICT_AGENT_STATE_DIR) return path.resolve(env.EDICT_AGENT_STATE_DIR);
   if (process.platform !== 'win32' && process.getuid?.() === 0) return SYSTEM_STATE_DIR;
-  // An employee running `status`, `ack` or `request-exception` talks to the machine's service agent.
-  if (process.platform !== 'win32' && existsSync(path.join(SYSTEM_STATE_DIR, 'status.json'))) return SYSTEM_STATE_DIR;
+  // An employee running `status`, `ack` or `request-exception` talks to the machine's service agent
+  // (the folder itself is enough: an employee who cannot look inside is told so, not "not enrolled").
+  if (process.platform !== 'win32' && existsSync(SYSTEM_STATE_DIR)) return SYSTEM_STATE_DIR;
   if (process.platform === 'win32') return path.join(env.ProgramData ?? 'C:\\ProgramData', 'Edict', 'agent');
   const base = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
   return path.join(base, 'edict-agent');
@@ -29,6 +30,8 @@ export interface StatePaths {
   clock: string;
   notices: string;
   detections: string;
+  /** Content fingerprints of executables (hash, markers) by file version: not recomputed after a restart. */
+  fingerprints: string;
   status: string;
   sentLog: string;
   outbox: string;
@@ -46,6 +49,7 @@ export function statePaths(dir: string): StatePaths {
     clock: path.join(dir, 'clock.json'),
     notices: path.join(dir, 'notices.json'),
     detections: path.join(dir, 'detections.json'),
+    fingerprints: path.join(dir, 'fingerprints.json'),
     status: path.join(dir, 'status.json'),
     sentLog: path.join(dir, 'sent.jsonl'),
     outbox: path.join(dir, 'outbox'),

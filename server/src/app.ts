@@ -1,8 +1,13 @@
 // Assembles one Edict server: store, policy service, agent gateway and REST API on one HTTP
-// listener. `startServer` resolves once listening; `close()` stops accepting, drops agents and
-// closes the database. Used by the CLI, `npm start` and every integration test.
+// listener. `startServer` resolves once listening; `drain()` (before a stop) refuses new agents and
+// lets connected ones finish and move to another node; `close()` stops accepting, drops agents and
+// closes the database. On PostgreSQL several such nodes share one database (a ClusterLink: notices
+// between nodes, one leader for schedules). Used by the CLI, `npm start` and every integration test.
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { EdictError } from '../../shared/src/errors.js';
 import path from 'node:path';
 import { EDICT_VERSION } from '../../shared/src/version.js';
 import { buildApi } from './api/index.js';
@@ -18,7 +23,9 @@ import { TokenUsage } from './api/auth.js';
 import { AuditService } from './audit/service.js';
 import { ReportService } from './reports/service.js';
 import { TokenService } from './tokens/service.js';
-import { loadOrCreateSigningKey } from './keys.js';
+import { loadSigningKey, type SigningKey } from './keys.js';
+import { Readiness } from './cluster/readiness.js';
+import { ClusterSync } from './cluster/sync.js';
 import { PolicyService } from './policy/service.js';
 import { BoundaryScheduler } from './scheduler.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -40,10 +47,14 @@ export interface RunningServer {
   ingest: IngestPipeline;
   scheduler: BoundaryScheduler;
   gateway: AgentGateway;
+  readiness: Readiness;
+  cluster: ClusterSync;
   /** Path of the file holding the first admin token (written only when it was created). */
   adminTokenFile: string;
   /** The daily rollup behind the burn-down chart (tests run it on demand). */
   rollup: DailyRollup;
+  /** Not ready any more; agents finish in-flight reports and are sent to another node (before close). */
+  drain(timeoutMs?: number): Promise<{ closed: number; left: number }>;
   close(): Promise<void>;
 }
 
@@ -56,9 +67,19 @@ export interface StartOptions {
 export async function startServer(config: ServerConfig, opts: StartOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({ dataDir: config.dataDir, onBackgroundError: (message) => log.error({ message }, 'store background work failed') });
+  const nodeId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const store = await openStore({
+    kind: config.store,
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    nodeId,
+    onBackgroundError: (message) => log.error({ message }, 'store background work failed'),
+  });
   const adminTokenFile = path.join(config.dataDir, 'admin-token');
   let scheduler: BoundaryScheduler | undefined;
+  let readiness: Readiness | undefined;
+  let sync: ClusterSync | undefined;
   let compliance: ComplianceService | undefined;
   let gateway: AgentGateway | undefined;
   let api: ReturnType<typeof buildApi> | undefined;
@@ -72,8 +93,9 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   let exportsSvc: ReportExports | undefined;
   let sessionPurge: NodeJS.Timeout | undefined;
   try {
+    const key = await checkSigningKey(store, config.signingKeyFile);
     await ensureAdminToken(store, adminTokenFile, log);
-    const key = loadOrCreateSigningKey(config.dataDir);
+    await store.cluster.start();
     policies = await PolicyService.create(store, key);
     compliance = new ComplianceService(store, policies, log);
     exceptions = new ExceptionService(store, policies, compliance);
@@ -85,6 +107,10 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       unhelloedPerSource: config.maxUnhelloedPerSource,
       pendingTimeoutMs: config.pendingTimeoutMs,
     });
+    readiness = new Readiness(store, log);
+    gateway.readiness = readiness;
+    sync = new ClusterSync(store, policies, compliance, exceptions, gateway, log);
+    sync.start();
     scheduler = new BoundaryScheduler(store, policies, compliance, exceptions, log);
     await scheduler.start();
     const devices = new DeviceService(store, policies, compliance);
@@ -106,7 +132,28 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     rollup.start();
     exportsSvc = new ReportExports(reports, config.dataDir, log);
     api = buildApi(
-      { store, policies, compliance, exceptions, devices, rollouts, gateway, tokens, usage, reports, audit, key, log, sessions, overview, rollup, exports: exportsSvc, previews: new PreviewRuns(store, policies, compliance), dashboardDir: findDashboardDir() },
+      {
+        store,
+        policies,
+        compliance,
+        exceptions,
+        devices,
+        rollouts,
+        gateway,
+        tokens,
+        usage,
+        reports,
+        audit,
+        key,
+        readiness,
+        log,
+        sessions,
+        overview,
+        rollup,
+        exports: exportsSvc,
+        previews: new PreviewRuns(store, policies, compliance),
+        dashboardDir: findDashboardDir(),
+      },
       EDICT_VERSION,
     );
     gateway.attach(api.server);
@@ -119,16 +166,18 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     exportsSvc?.close();
     await usage?.stop().catch(() => undefined);
     scheduler?.stop();
+    sync?.stop();
+    readiness?.stop();
     compliance?.stop();
     await gateway?.close();
     await api?.close().catch(() => undefined);
     await store.close();
     throw err;
   }
-  const [c, g, sch, a, u, au, ro, ov, ex] = [compliance, gateway, scheduler, api, usage!, audit!, rollup!, overview!, exportsSvc!];
+  const [c, g, sch, a, u, au, rd, sy, ro, ov, ex] = [compliance, gateway, scheduler, api, usage!, audit!, readiness, sync, rollup!, overview!, exportsSvc!];
   const port = (a.server.address() as AddressInfo).port;
   const url = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, dataDir: config.dataDir, version: EDICT_VERSION }, 'edict-server listening');
+  log.info({ url, dataDir: config.dataDir, version: EDICT_VERSION, store: store.kind, node: nodeId, leader: store.cluster.isLeader }, 'edict-server listening');
 
   let closed = false;
   return {
@@ -141,12 +190,22 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     ingest,
     scheduler: sch,
     gateway: g,
+    readiness: rd,
+    cluster: sy,
     adminTokenFile,
     rollup: ro,
+    async drain(timeoutMs = config.drainTimeoutMs) {
+      rd.draining = true;
+      const r = await g.drain(timeoutMs);
+      log.info(r, 'drained agent connections');
+      return r;
+    },
     async close() {
       if (closed) return;
       closed = true;
       sch.stop();
+      sy.stop();
+      rd.stop();
       c.stop();
       au.stop();
       ro.stop();
@@ -169,14 +228,41 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
  */
 async function ensureAdminToken(store: Store, file: string, log: Logger): Promise<void> {
   if ((await store.tokens.countActiveApiTokens('admin')) > 0) return;
-  const { id } = await store.tx(async (r) => {
-    const t = await r.tokens.createApiToken('admin', 'initial');
-    await r.audit.append('system', 'api-token.create', t.id, { role: 'admin', label: 'initial' });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, t.token + '\n', { mode: SECRET_FILE_MODE });
-    chmodSync(tmp, SECRET_FILE_MODE);
-    renameSync(tmp, file);
-    return t;
-  });
-  log.info({ tokenId: id, file }, 'created the initial admin token');
+  const lost = new Error('another node made the initial admin token');
+  let made: { id: string } | undefined;
+  try {
+    made = await store.tx(async (r) => {
+      const t = await r.tokens.createApiToken('admin', 'initial');
+      // The audit append serialises writers (one chain head): nodes starting together on an empty
+      // database pass here one at a time, and any but the first sees another token and backs out.
+      await r.audit.append('system', 'api-token.create', t.id, { role: 'admin', label: 'initial' });
+      if ((await r.tokens.countActiveApiTokens('admin')) > 1) throw lost;
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, t.token + '\n', { mode: SECRET_FILE_MODE });
+      chmodSync(tmp, SECRET_FILE_MODE);
+      renameSync(tmp, file);
+      return t;
+    });
+  } catch (err) {
+    if (err !== lost) throw err;
+    log.info('another node created the initial admin token (see its data folder)');
+    return;
+  }
+  log.info({ tokenId: made.id, file }, 'created the initial admin token');
+}
+
+/**
+ * The signing key: the file named by signingKeyFile, made only by the first node of a database that
+ * has none recorded. The database keeps the key's id (public), never the key: a node given another
+ * key is refused, so agents never get parts signed by a key they did not pin.
+ */
+async function checkSigningKey(store: Store, file: string): Promise<SigningKey> {
+  const recorded = await store.policies.meta('signing_key_id');
+  const key = loadSigningKey(file, !recorded);
+  if (!recorded && (await store.policies.claimMeta('signing_key_id', key.keyId))) return key;
+  const expected = recorded ?? (await store.policies.meta('signing_key_id'));
+  if (expected !== key.keyId) {
+    throw new EdictError('EDICT_ERR_CONFIG', `signing key ${file} (id ${key.keyId}) is not the key this database's agents pinned (id ${expected}): give every node the same key file`);
+  }
+  return key;
 }

@@ -33,6 +33,8 @@ export const EXIT_CONFIG = 78;
  * request waits more than ~20 ms behind it.
  */
 export const INGEST_SLICE_MS = 8;
+/** At most this many events per ingest transaction (one batched insert of the detections among them). */
+export const INGEST_MAX_EVENTS = 500;
 export const JOB_SLICE_MS = 8;
 /** Events validated between two yields to the event loop when a large report arrives. */
 export const VALIDATE_SLICE_EVENTS = 50;
@@ -87,3 +89,10 @@ export const ROLLUP_EVERY_MS = 5 * 60_000;
 export const EXPORT_KEEP_MS = 60 * 60_000;
 /** Report exports running at once (each reads the fleet in slices; more would only queue in the store). */
 export const EXPORTS_RUNNING_MAX = 2;
+
+/** On SIGTERM, how long a node lets agents finish in-flight reports and move to another node. */
+export const DRAIN_TIMEOUT_MS = 10_000;
+/** How often a node checks its database answers (GET /api/v1/ready). */
+export const READY_PROBE_MS = 1000;
+/** How often a node of a cluster re-checks part versions and revocations for its agents (missed nudges). */
+export const CLUSTER_RESYNC_MS = 30_000;

@@ -1,7 +1,9 @@
-// The server's Ed25519 signing key for policy bundles, made at first start and kept in the data
-// folder (private key mode 0600). Agents receive the public key at enrollment and pin it.
+// The server's Ed25519 signing key for policy parts, kept in a file (mode 0600) and never in the
+// database, so database access alone cannot forge a policy or a report. Agents receive the public
+// key at enrollment and pin it. Every node of a cluster is given the same key file; the database
+// records only the key's id (public), so a node started with another key is refused at start.
 import { generateKeyPairSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EdictError } from '../../shared/src/errors.js';
 import { keyIdOf } from '../../shared/src/policy/signing.js';
@@ -11,13 +13,22 @@ export interface SigningKey {
   privateKey: KeyObject;
   publicKeyPem: string;
   keyId: string;
+  file: string;
 }
 
-export function loadOrCreateSigningKey(dataDir: string): SigningKey {
-  const file = path.join(dataDir, 'signing-key.pem');
+/** Creates a new key file (mode 0600) if `mayCreate` and it is missing; reads and checks it. */
+export function loadSigningKey(file: string, mayCreate: boolean): SigningKey {
   if (!existsSync(file)) {
+    if (!mayCreate) {
+      throw new EdictError('EDICT_ERR_CONFIG', `signing key ${file} does not exist: give this node the key file of the first node (signingKeyFile), agents trust only that key`);
+    }
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync('ed25519');
-    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: SECRET_FILE_MODE });
+    writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: SECRET_FILE_MODE, flag: 'wx' });
+  }
+  if (process.platform !== 'win32') {
+    const mode = statSync(file).mode & 0o777;
+    if (mode & 0o077) throw new EdictError('EDICT_ERR_CONFIG', `signing key ${file} is readable by others (mode 0${mode.toString(8)}): chmod 600 it`);
   }
   let privateKey: KeyObject;
   try {
@@ -27,5 +38,5 @@ export function loadOrCreateSigningKey(dataDir: string): SigningKey {
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new EdictError('EDICT_ERR_CONFIG', `signing key ${file} is not an Ed25519 key`);
   const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
-  return { privateKey, publicKeyPem, keyId: keyIdOf(publicKeyPem) };
+  return { privateKey, publicKeyPem, keyId: keyIdOf(publicKeyPem), file };
 }

@@ -6,6 +6,9 @@
 // included). At an expiry it ends the exception. The watermark moves in the same
 // transaction that queued an instant's work, so a late tick, a crash or a stopped server never loses
 // a boundary: the next tick (or the next start) catches up, at the right instant.
+// With several nodes on one database only the leader ticks (ClusterLink.isLeader), and the
+// watermark only ever moves forward by a conditional write: an instant is processed exactly once
+// even if two nodes briefly both believe they lead. Each boundary is recorded in the audit log.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { ComplianceService } from './compliance/service.js';
 import type { ExceptionService } from './compliance/exceptions.js';
@@ -35,24 +38,32 @@ export class BoundaryScheduler {
 
   async start(): Promise<void> {
     const now = new Date();
-    const first = !(await this.store.policies.meta(WATERMARK));
-    if (first) await this.store.policies.setMeta(WATERMARK, now.toISOString());
-    else {
+    // The first node ever started sets the watermark; one starting later catches up from it.
+    if (!(await this.store.policies.claimMeta(WATERMARK, now.toISOString())) && this.store.cluster.isLeader) {
       const caught = await this.processDue(now.getTime());
       if (caught) this.log.info({ boundaries: caught }, 'caught up on boundaries missed while stopped');
     }
     this.compliance.kick();
-    this.task = cron.schedule(
-      '* * * * * *',
-      async () => {
-        try {
-          await this.processDue(Date.now());
-        } catch (err) {
-          this.log.error({ err }, 'boundary processing failed; retried next second');
-        }
-      },
-      { name: 'stage-boundaries', noOverlap: true },
-    );
+    this.onLeader = () => {
+      this.log.info({ node: this.store.cluster.nodeId }, 'this node leads: it runs stage boundaries, expiries and compliance jobs');
+      void this.tick();
+    };
+    this.store.cluster.on('leader', this.onLeader);
+    this.task = cron.schedule('* * * * * *', () => this.tick(), { name: 'stage-boundaries', noOverlap: true });
+  }
+
+  private onLeader?: () => void;
+
+  private async tick(): Promise<void> {
+    if (!this.store.cluster.isLeader) return;
+    try {
+      await this.processDue(Date.now());
+      this.compliance.kick();
+    } catch (err) {
+      // The database being unreachable is logged once by the readiness probe, not every second here.
+      if ((err as { code?: string }).code === 'EDICT_ERR_UNAVAILABLE') return;
+      this.log.error({ err }, 'boundary processing failed; retried next second');
+    }
   }
 
   /** Every instant in (watermark, nowMs], oldest first. */
@@ -79,13 +90,21 @@ export class BoundaryScheduler {
   async processDue(nowMs: number): Promise<number> {
     const due = await this.due(nowMs);
     for (const d of due) {
+      if (!this.store.cluster.isLeader) break;
       for (const id of d.expiries) await this.exceptions.expire(id);
-      await this.store.tx(async (r) => {
-        if (d.stages.length) await this.compliance.addJob(d.at, 'stage-boundary', [...d.tools].sort());
-        const mark = await r.policies.meta(WATERMARK);
-        if (!mark || mark < d.at) await r.policies.setMeta(WATERMARK, d.at);
+      const recorded = await this.store.tx(async (r) => {
+        // Only the writer that moves the watermark past this instant processes it (exactly once).
+        if (!(await r.policies.advanceMeta(WATERMARK, d.at))) return false;
+        if (d.stages.length) {
+          await this.compliance.addJob(d.at, 'stage-boundary', [...d.tools].sort());
+          for (const stage of d.stages) {
+            const [policyId, name] = stage.split(':');
+            await r.audit.append('system', 'policy.stage-boundary', policyId, { stage: name, at: d.at, node: this.store.cluster.nodeId });
+          }
+        }
+        return true;
       });
-      if (d.stages.length) {
+      if (recorded && d.stages.length) {
         this.log.info({ at: d.at, boundaries: d.stages }, 'stage boundary reached');
         this.compliance.kick();
       }
@@ -95,5 +114,6 @@ export class BoundaryScheduler {
 
   stop(): void {
     void this.task?.destroy();
+    if (this.onLeader) this.store.cluster.off('leader', this.onLeader);
   }
 }

@@ -38,7 +38,10 @@ export const ERRORS = {
   EDICT_ERR_CONFIG: { message: 'configuration is not valid' },
   EDICT_ERR_NOT_ENROLLED: { message: 'agent is not enrolled; run edict-agent enroll' },
   EDICT_ERR_SERVER_UNREACHABLE: { message: 'server could not be reached' },
-  EDICT_ERR_REQUEST_REFUSED: { message: 'the request could not be handed to the agent' },
+  EDICT_ERR_REQUEST_REFUSED: { message: 'the request was refused' },
+  EDICT_ERR_ALREADY_ENROLLED: { message: 'this state folder is already enrolled' },
+  EDICT_ERR_STATE_UNREADABLE: { message: "cannot read the agent's state folder" },
+  EDICT_ERR_UNAVAILABLE: { message: 'server cannot store anything right now (database unreachable or node draining); nothing was kept, try again or another server', http: 503, wsClose: 1013 },
   EDICT_ERR_INTERNAL: { message: 'internal error', http: 500, wsClose: 1011 },
 } as const satisfies Record<string, ErrorSpec>;
 

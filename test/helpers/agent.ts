@@ -19,14 +19,15 @@ export interface AgentSetup {
 export interface AgentScanConfig {
   homes?: { user: string; home: string }[];
   extraNpmPrefixes?: string[];
-  processSchedule?: string;
-  inventorySchedule?: string;
+  processIntervalMs?: number;
+  inventoryIntervalMs?: number;
 }
 
 /** A PATH for spawned agents without the developer's own bin folders (tests must not depend on them). */
 export const CLEAN_PATH = ['/usr/local/bin', '/usr/bin', '/bin'].join(path.delimiter);
 
-export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg: AgentScanConfig = {}): Promise<AgentSetup> {
+/** Enrolls with `serverUrl` (or several, comma-separated: the agent fails over between them). `extra`: other agent.json sections (e.g. `{ outbox: { maxBytes } }`). */
+export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg: AgentScanConfig = {}, extra: Record<string, unknown> = {}): Promise<AgentSetup> {
   const stateDir = tempDir('edict-agent-');
   const configFile = path.join(stateDir, 'agent.json');
   mkdirSync(stateDir, { recursive: true });
@@ -35,14 +36,15 @@ export async function enrollAgent(serverUrl: string, adminToken: string, scanCfg
     JSON.stringify({
       logLevel: 'info',
       scan: {
-        processSchedule: scanCfg.processSchedule ?? '* * * * * *',
-        inventorySchedule: scanCfg.inventorySchedule ?? '*/2 * * * * *',
+        processIntervalMs: scanCfg.processIntervalMs ?? 250,
+        inventoryIntervalMs: scanCfg.inventoryIntervalMs ?? 2000,
         homes: scanCfg.homes ?? [{ user: 'nobody-test', home: tempDir('edict-home-') }],
         extraNpmPrefixes: scanCfg.extraNpmPrefixes ?? [],
       },
+      ...extra,
     }),
   );
-  const token = (await api(serverUrl, adminToken, 'POST', '/enrollment-tokens', { label: 'test' })).body.token as string;
+  const token = (await api(serverUrl.split(',')[0], adminToken, 'POST', '/enrollment-tokens', { label: 'test' })).body.token as string;
   const { stdout } = await run(process.execPath, [AGENT_CLI, '--state-dir', stateDir, 'enroll', '--server', serverUrl, '--token', token]);
   const deviceId = /enrolled as (\S+)/.exec(stdout)![1];
   return { stateDir, configFile, deviceId };

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
 
@@ -60,17 +61,18 @@ export async function ensureRealTool(spec: string): Promise<RealTool> {
   if (isComplete(prefix, spec)) return result;
   mkdirSync(TOOLS_CACHE, { recursive: true });
   const lock = path.join(TOOLS_CACHE, `${name}.lock`);
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    if (isComplete(prefix, spec)) return result;
-    if (tryLock(lock)) break;
-    if (lockIsStale(lock)) {
-      rmSync(lock, { recursive: true, force: true }); // its owner died mid-install; take over
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for another worker to install ${spec} (lock ${lock})`);
-    await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
-  }
+  const got = await waitFor(
+    () => {
+      if (isComplete(prefix, spec)) return 'complete';
+      if (tryLock(lock)) return 'locked';
+      if (lockIsStale(lock)) rmSync(lock, { recursive: true, force: true }); // its owner died mid-install; take over next look
+      return undefined;
+    },
+    `another worker to install ${spec} (lock ${lock})`,
+    LOCK_WAIT_MS,
+    LOCK_POLL_MS,
+  );
+  if (got === 'complete') return result;
   try {
     if (isComplete(prefix, spec)) return result; // finished between our check and the lock
     const tmp = path.join(TOOLS_CACHE, `${name}.tmp-${process.pid}-${Date.now()}`);

@@ -1,21 +1,21 @@
-// Test servers: a real Edict server on port 0 with a temporary SQLite database, in-process
+// Test servers: a real Edict server on port 0 with a temporary database (SQLite in its data folder,
+// or a fresh PostgreSQL database when the suite runs with EDICT_TEST_STORE=postgres), in-process
 // (startTestServer) or as a separate OS process that can be killed (spawnServerProcess).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, type RunningServer } from '../../server/src/app.js';
 import { loadServerConfig } from '../../server/src/config.js';
-import type Database from 'better-sqlite3';
 import { SERVER_CLI } from './paths.js';
-import { openTestDb } from './sqlite.js';
+import { storeEnv, storeFlags, testDb, type TestDb } from './store.js';
 import { tempDir } from './tmp.js';
 import { waitFor } from './wait.js';
 
 export interface TestServer extends RunningServer {
   adminToken: string;
   dataDir: string;
-  /** A second plain connection to the database file, for looking at rows directly. */
-  db: Database.Database;
+  /** A second plain connection to the server's database, for looking at rows directly. */
+  sql: TestDb;
   api<T = any>(method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
 }
 
@@ -40,17 +40,17 @@ export async function publishPolicy(server: { api: TestServer['api'] }, spec: un
 
 export async function startTestServer(opts: { dataDir?: string; pingIntervalMs?: number } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir('edict-server-');
-  const config = loadServerConfig({ flags: { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent' } });
+  const config = loadServerConfig({ flags: { port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...(await storeFlags(dataDir)) } });
   const s = await startServer(config, { pingIntervalMs: opts.pingIntervalMs });
   const adminToken = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
-  const db = openTestDb(dataDir);
+  const sql = testDb(dataDir);
   const close = s.close.bind(s);
   return Object.assign(s, {
     adminToken,
     dataDir,
-    db,
+    sql,
     close: async () => {
-      db.close();
+      await sql.close();
       await close();
     },
     api: <T = any>(method: string, p: string, body?: unknown, token: string = adminToken) => api<T>(s.url, token, method, p, body),
@@ -69,7 +69,7 @@ export async function spawnServerProcess(dataDir: string, port: number, env: Nod
   const argv = [process.execPath, SERVER_CLI, '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'warn'];
   const child = spawn(wrapper.length ? wrapper[0] : argv[0], [...wrapper.slice(1), ...(wrapper.length ? argv : argv.slice(1))], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...(await storeEnv(dataDir)), ...env },
   });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

@@ -27,7 +27,7 @@ function agentCli(args: string[], env: NodeJS.ProcessEnv = {}) {
 function agentDir(extra: Record<string, unknown> = {}): { dir: string; config: string } {
   const dir = tempDir('edict-agent-');
   const config = path.join(dir, 'agent.json');
-  writeFileSync(config, JSON.stringify({ logLevel: 'info', scan: { homes: [{ user: 'nobody-test', home: tempDir('edict-home-') }], processSchedule: '*/2 * * * * *' }, ...extra }));
+  writeFileSync(config, JSON.stringify({ logLevel: 'info', scan: { homes: [{ user: 'nobody-test', home: tempDir('edict-home-') }], processIntervalMs: 2000 }, ...extra }));
   return { dir, config };
 }
 

@@ -43,7 +43,7 @@ async function withCheckpoint(): Promise<{ file: string; seq: number }> {
 
 test('deleting the last entries fails verify against a kept checkpoint, saying entries were removed', async () => {
   const { file, seq } = await withCheckpoint();
-  server!.db.prepare('DELETE FROM audit_log WHERE seq > ?').run(seq - 2);
+  await server!.sql.run('DELETE FROM audit_log WHERE seq > ?', seq - 2);
   // The chain alone still links up: only the checkpoint can tell.
   expect((await server!.api('GET', '/audit/verify')).body.problems).toEqual([]);
   const r = await ctl('audit', 'verify', '--against', file);
@@ -53,7 +53,7 @@ test('deleting the last entries fails verify against a kept checkpoint, saying e
 
 test('editing an entry fails verify, naming the entry', async () => {
   const { file } = await withCheckpoint();
-  server!.db.prepare("UPDATE audit_log SET actor = 'admin:mallory' WHERE seq = 3").run();
+  await server!.sql.run("UPDATE audit_log SET actor = 'admin:mallory' WHERE seq = 3");
   const r = await ctl('audit', 'verify', '--against', file);
   expect(r.code).toBe(2);
   expect(r.stdout).toMatch(/entry 3 was edited or an entry before it was removed/);
@@ -75,7 +75,7 @@ test('the checkpoint stored with an evidence pack catches a truncation without a
   expect(pack.status).toBe(200);
   const stored = (await server.api('GET', '/audit/checkpoints')).body.items;
   expect(stored.length).toBe(1);
-  server.db.prepare('DELETE FROM audit_log WHERE seq >= ?').run(stored[0].seq);
+  await server.sql.run('DELETE FROM audit_log WHERE seq >= ?', stored[0].seq);
   const r = await ctl('audit', 'verify');
   expect(r.code).toBe(2);
   expect(r.stdout).toMatch(new RegExp(`stored checkpoint of entry ${stored[0].seq}.*is missing`));

@@ -123,12 +123,21 @@ describe('a moved clock moves nothing', () => {
     expect(baseline).toEqual({ ban: 'notice', detections: ['notice'] });
     await agent.stop();
 
+    // A run's own first scan is done (status.json is rewritten at start, and again after its first scan).
+    const scannedBy = (s: any, startedBefore: string | null) => s.agent.running && s.agent.startedAt !== startedBefore && s.agent.lastScanAt !== null;
+    let previousStart: string | null = (await agentJson(setup, 'status')).agent.startedAt;
     for (const shift of ['+365d', '-365d']) {
-      // Online: the agent re-measures server time on connect.
+      // Online: the agent re-measures server time on connect, then scans on the corrected clock.
       agent = run(shift);
-      await waitFor(async () => (await statusUnder(shift)).connection.state === 'connected', `agent (${shift}) connected`);
-      await new Promise((r) => setTimeout(r, 2500)); // a couple of process polls
-      const s = await statusUnder(shift);
+      const s = await waitFor(async () => {
+        const v = await statusUnder(shift);
+        return v.connection.state === 'connected' && scannedBy(v, previousStart) ? v : undefined;
+      }, `agent (${shift}) connected and scanned`, 90_000).catch(async (e: Error) => {
+        // A first scan hashes every running executable once: slow on a busy machine. If it never
+        // comes, say what the agent was doing.
+        throw new Error(`${e.message}; status: ${JSON.stringify((await statusUnder(shift)).agent)}; agent log tail: ${agent.output().slice(-2000)}`);
+      });
+      previousStart = s.agent.startedAt;
       expect(stagesOf(s)).toEqual(baseline);
       expect(Math.abs(Date.parse(s.clock.serverNow) - Date.now())).toBeLessThan(5000);
       await agent.stop();
@@ -138,8 +147,13 @@ describe('a moved clock moves nothing', () => {
     await stopChild(server.child);
     for (const shift of ['+365d', '-365d']) {
       agent = run(shift);
-      await new Promise((r) => setTimeout(r, 2500));
-      const s = await statusUnder(shift);
+      const s = await waitFor(async () => {
+        const v = await statusUnder(shift);
+        return scannedBy(v, previousStart) ? v : undefined;
+      }, `offline agent (${shift}) scanned`, 90_000).catch(async (e: Error) => {
+        throw new Error(`${e.message}; status: ${JSON.stringify((await statusUnder(shift)).agent)}; agent log tail: ${agent.output().slice(-2000)}`);
+      });
+      previousStart = s.agent.startedAt;
       expect(s.connection.state).not.toBe('connected');
       expect(s.clock.anchored).toBe(true);
       expect(stagesOf(s)).toEqual(baseline);
@@ -161,7 +175,7 @@ describe('a moved clock moves nothing', () => {
     const states = (await api(server.url, token, 'GET', `/devices/${deviceId}/timeline?toolId=claude-code`)).body.items.filter((t: any) => t.kind === 'state').map((t: any) => t.toState);
     expect(states[0]).toBe('noticed');
     expect(states).not.toContain('violating');
-  }, 120_000);
+  }, 400_000);
 });
 
 function runAgentUnder(setup: AgentSetup, faketime: string, shift: string): AgentProcess {

@@ -241,11 +241,11 @@ describe('fleet views', () => {
 
   test('collector errors from a heartbeat show on the device; an oversized list is refused', async () => {
     const d = await device('with-errors');
-    d.peer.send({ type: 'heartbeat', sentAt: new Date().toISOString(), health: { outboxPending: 0, lastScanAt: null, uptimeSec: 5, collectorErrors: [{ collector: 'npm-globals', message: "EACCES: permission denied, scandir '/home/bob/.npm-global'", at: new Date().toISOString() }] } });
+    d.peer.send({ type: 'heartbeat', sentAt: new Date().toISOString(), health: { outboxPending: 0, lastScanAt: null, uptimeSec: 5, collectorErrors: [{ collector: 'npm-globals', code: 'EACCES', message: "EACCES: permission denied, scandir '/home/bob/.npm-global'", count: 1, since: new Date().toISOString() }] } });
     const dev = await waitFor(async () => (await server.api('GET', `/devices/${d.id}`)).body.lastHealth?.collectorErrors, 'health with collector errors');
     expect(dev[0]).toMatchObject({ collector: 'npm-globals' });
     const n = d.peer.received.length;
-    d.peer.send({ type: 'heartbeat', sentAt: new Date().toISOString(), health: { outboxPending: 0, lastScanAt: null, uptimeSec: 6, collectorErrors: Array.from({ length: 21 }, () => ({ collector: 'x', message: 'y', at: new Date().toISOString() })) } });
+    d.peer.send({ type: 'heartbeat', sentAt: new Date().toISOString(), health: { outboxPending: 0, lastScanAt: null, uptimeSec: 6, collectorErrors: Array.from({ length: 51 }, () => ({ collector: 'x', code: 'EIO', message: 'y', count: 1, since: new Date().toISOString() })) } });
     expect((await d.peer.next('error', n)).code).toBe('EDICT_ERR_INVALID_MESSAGE');
   });
 });

@@ -4,11 +4,12 @@
 // Code binary, running, is reported as claude-code running; lookalikes and a clean home are not
 // reported. Every process spawned here is killed in afterAll.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ensureRealTool, REPO_ROOT, type RealTool } from '../helpers/real-tools.js';
+import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist/agent/src/cli.js');
@@ -170,7 +171,8 @@ test('lookalikes and a clean home are not reported', async () => {
   const server = startRunning(process.execPath, [path.join(app, 'server.js')]);
   const helperProc = startRunning(process.execPath, [path.join(helper, 'index.js')]);
   const shellClaude = startRunning(script, []);
-  await new Promise((r) => setTimeout(r, 300)); // let the children start
+  // Each child has exec'd its program (before that /proc shows the test runner's command line).
+  await waitFor(() => [server, helperProc, shellClaude].every((c) => readFileSync(`/proc/${c.pid}/cmdline`, 'utf8').includes(c === shellClaude ? script : c === server ? 'server.js' : 'index.js')), 'the children to start');
   const r = await scan([{ user: 'zed', home }]);
   const ours = new Set([server.pid, helperProc.pid, shellClaude.pid]);
   const inHome = r.detections.filter((d) => d.evidence.path?.startsWith(home));

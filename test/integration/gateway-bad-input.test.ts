@@ -14,11 +14,10 @@ let good: { deviceId: string; credential: string };
 let bad: { deviceId: string; credential: string };
 let bystander: RawPeer;
 
-function counts() {
-  const db = server.db;
+async function counts() {
   return {
-    events: db.prepare('SELECT count(*) FROM detection_events').pluck().get(),
-    devices: db.prepare('SELECT count(*) FROM devices').pluck().get(),
+    events: await server.sql.value('SELECT count(*) FROM detection_events'),
+    devices: await server.sql.value('SELECT count(*) FROM devices'),
   };
 }
 
@@ -62,10 +61,10 @@ describe('refused before the upgrade completes', () => {
 
 describe('refused frames on an authenticated connection', () => {
   let peer: RawPeer;
-  let before: ReturnType<typeof counts>;
+  let before: Awaited<ReturnType<typeof counts>>;
 
   beforeAll(async () => {
-    before = counts();
+    before = await counts();
     peer = await connectRaw(server.url, bad.credential);
     peer.send(hello());
     await peer.next('welcome');
@@ -85,9 +84,9 @@ describe('refused frames on an authenticated connection', () => {
     expect(err.code).toBe(code);
     expect(ERRORS).toHaveProperty(code);
     expect(peer.closed).toBeNull();
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
     await bystanderStillWorks();
-    before = counts();
+    before = await counts();
   });
 
   test('oversized frame → closed with 1009, nothing stored', async () => {
@@ -95,7 +94,7 @@ describe('refused frames on an authenticated connection', () => {
     peer.send(big);
     await waitFor(() => peer.closed, 'close after oversized frame');
     expect(peer.closed!.code).toBe(ERRORS.EDICT_ERR_FRAME_TOO_LARGE.wsClose);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
     await bystanderStillWorks();
   });
 });
@@ -111,13 +110,13 @@ test('wrong protocol version → error EDICT_ERR_PROTOCOL_VERSION and close 4002
 });
 
 test('a report before hello → EDICT_ERR_HELLO_REQUIRED, closed with 4001, nothing stored', async () => {
-  const before = counts();
+  const before = await counts();
   const peer = await connectRaw(server.url, bad.credential);
   peer.send(report(2));
   expect((await peer.next('error')).code).toBe('EDICT_ERR_HELLO_REQUIRED');
   await waitFor(() => peer.closed, 'close');
   expect(peer.closed!.code).toBe(4001);
-  expect(counts()).toEqual(before);
+  expect(await counts()).toEqual(before);
 });
 
 test('a flood of messages → EDICT_ERR_RATE_LIMITED and close 1008; the bystander is unaffected', async () => {
@@ -136,11 +135,11 @@ test('a replayed batch is acked as duplicates and stores nothing new', async () 
   let n = bystander.received.length;
   bystander.send(r);
   expect(await bystander.next('ack', n)).toMatchObject({ accepted: 3, duplicates: 0 });
-  const stored = counts().events;
+  const stored = (await counts()).events;
   n = bystander.received.length;
   bystander.send(r);
   expect(await bystander.next('ack', n)).toMatchObject({ batchId: r.batchId, accepted: 0, duplicates: 3 });
-  expect(counts().events).toBe(stored);
+  expect((await counts()).events).toBe(stored);
 });
 
 test('a second connection for the same device replaces the first (EDICT_ERR_REPLACED, 4004)', async () => {

@@ -119,10 +119,9 @@ test('3,000 mutated frames: no crash, a bystander keeps working, no row from a r
   }
   await waitFor(() => server.ingest.pending === 0, 'the ingest queue to drain');
   expect((await server.api('GET', '/health')).body.ok).toBe(true);
-  const stored = server.db
-    .prepare(`SELECT event_id FROM detection_events WHERE device_id IN (${fuzzDevices.map(() => '?').join(', ')})`)
-    .pluck()
-    .all(...fuzzDevices) as string[];
+  const stored = (await server.sql.all<{ event_id: string }>(`SELECT event_id FROM detection_events WHERE device_id IN (${fuzzDevices.map(() => '?').join(', ')})`, ...fuzzDevices)).map(
+    (r) => r.event_id,
+  );
   expect(stored.filter((id) => !validEventIds.has(id))).toEqual([]);
   expect(stored.length).toBeGreaterThan(0); // some mutations stay valid and are stored, so the check has teeth
   expect(reconnects).toBeGreaterThan(0); // the server did close misbehaving peers

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { makeEvents, SimAgent } from '../sim/sim-agent.js';
 import { stopChild } from '../helpers/agent.js';
 import { api, freePort, spawnServerProcess, type ServerProcess } from '../helpers/server.js';
-import { openTestDb } from '../helpers/sqlite.js';
+import { testDb } from '../helpers/store.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -83,9 +83,9 @@ test('SIGKILL during ingest, again and again: acked events all stored, none twic
   await stopChild(server.child);
   server = undefined;
 
-  const db = openTestDb(dataDir);
+  const db = testDb(dataDir);
   try {
-    const stored = db.prepare('SELECT event_id FROM detection_events').pluck().all() as string[];
+    const stored = (await db.all<{ event_id: string }>('SELECT event_id FROM detection_events')).map((r) => r.event_id);
     const storedSet = new Set(stored);
     expect(stored.length).toBe(storedSet.size); // never twice
     const missing = [...acked].filter((id) => !storedSet.has(id));
@@ -95,9 +95,9 @@ test('SIGKILL during ingest, again and again: acked events all stored, none twic
     // Accepted at most once each; a batch committed just before a kill is acked as duplicates on resend.
     expect(accepted).toBeLessThanOrEqual(stored.length);
     expect(badAcks).toBe(0);
-    expect(db.prepare('SELECT count(*) FROM findings').pluck().get()).toBe(stored.length); // one finding per distinct running copy
+    expect(await db.value('SELECT count(*) FROM findings')).toBe(stored.length); // one finding per distinct running copy
   } finally {
-    db.close();
+    await db.close();
   }
   expect(acks).toBeGreaterThan(KILLS);
 }, 180_000);

@@ -2,7 +2,6 @@
 // agent keeps detecting; the agent queues on disk; after the server restarts on the same port
 // and data, every detection the agent sent is in the database exactly once.
 import { afterAll, expect, test } from '@jest/globals';
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import { agentJson, enrollAgent, runAgent, type AgentProcess } from '../helpers/agent.js';
 import { spawnNamedSleeper, type NamedProcess } from '../helpers/processes.js';
@@ -11,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { stopChild } from '../helpers/agent.js';
 import { waitFor } from '../helpers/wait.js';
+import { testDb } from '../helpers/store.js';
 
 let server: ServerProcess | undefined;
 let agent: AgentProcess | undefined;
@@ -57,16 +57,14 @@ test('detections queued while the server is dead arrive exactly once after it re
     .filter((m) => m.type === 'report')
     .flatMap((m) => m.events.map((e: any) => e.eventId));
   const sentIds = new Set(sent);
-  const db = new Database(path.join(dataDir, 'edict.db'), { readonly: true });
+  const db = testDb(dataDir);
   try {
-    const rows = db.prepare('SELECT event_id AS id, count(*) AS n FROM detection_events GROUP BY event_id').all() as { id: string; n: number }[];
+    const rows = await db.all<{ id: string; n: number }>('SELECT event_id AS id, count(*) AS n FROM detection_events GROUP BY event_id');
     expect(rows.every((r) => r.n === 1)).toBe(true);
     expect(new Set(rows.map((r) => r.id))).toEqual(sentIds);
-    for (const s of sleepers) {
-      const n = db.prepare("SELECT count(*) FROM detection_events WHERE kind = 'running' AND state = 'present' AND json_extract(evidence, '$.pid') = ?").pluck().get(s.child.pid);
-      expect(n).toBe(1);
-    }
+    const running = (await db.all<{ evidence: string }>("SELECT evidence FROM detection_events WHERE kind = 'running' AND state = 'present'")).map((r) => JSON.parse(r.evidence).pid);
+    for (const s of sleepers) expect(running.filter((pid) => pid === s.child.pid)).toHaveLength(1);
   } finally {
-    db.close();
+    await db.close();
   }
 }, 180_000);

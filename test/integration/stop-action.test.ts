@@ -109,11 +109,11 @@ describe('stop action with real processes', () => {
     await running(claude);
     const steps: StopStep[] = [];
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 300);
-    const outcome = await stopProcesses([target(claude)], { countdownMs: 1500, warn: () => {}, report: (s) => void steps.push(s), signal: ac.signal });
+    // The exception arrives while the countdown runs (right after the first warning was shown).
+    const warn = () => void queueMicrotask(() => ac.abort());
+    const outcome = await stopProcesses([target(claude)], { countdownMs: 1500, warn, report: (s) => void steps.push(s), signal: ac.signal });
     expect(outcome.get(claude.child.pid!)).toBe('cancelled');
     expect(steps.map((s) => s.step)).toEqual(['warned', 'cancelled']);
-    await new Promise((r) => setTimeout(r, 200));
     expect(alive(claude)).toBe(true);
   });
 
@@ -121,8 +121,9 @@ describe('stop action with real processes', () => {
     const claude = sleeper('claude');
     await running(claude);
     const steps: StopStep[] = [];
-    setTimeout(() => claude.child.kill('SIGINT'), 300);
-    const outcome = await stopProcesses([target(claude)], { countdownMs: 1500, warn: () => {}, report: (s) => void steps.push(s) });
+    // The employee closes it after seeing the warning, during the countdown.
+    const warn = () => void claude.child.kill('SIGINT');
+    const outcome = await stopProcesses([target(claude)], { countdownMs: 1500, warn, report: (s) => void steps.push(s) });
     expect(outcome.get(claude.child.pid!)).toBe('exited');
     expect(steps.map((s) => [s.step, s.detail])).toEqual([
       ['warned', undefined],

@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 // Polls far apart: only the boundary timer can notice the date passing.
-const RARE = { processSchedule: '0 0 */6 * * *', inventorySchedule: '0 0 */6 * * *' };
+const RARE = { processIntervalMs: 3_600_000, inventoryIntervalMs: 6 * 3_600_000 };
 const YEAR_MS = 365 * 86400_000;
 
 function cpuTicks(pid: number): number {

@@ -16,7 +16,7 @@ afterAll(async () => {
   cleanupTempDirs();
 });
 
-const eventsOf = (deviceId: string) => server.db.prepare('SELECT count(*) FROM detection_events WHERE device_id = ?').pluck().get(deviceId) as number;
+const eventsOf = (deviceId: string) => server.sql.value<number>('SELECT count(*) FROM detection_events WHERE device_id = ?', deviceId);
 
 test('reports sent after the bad-message cap closed the connection are not stored', async () => {
   const d = await enrollDevice(server.url, server.adminToken, 'flooder');
@@ -30,7 +30,7 @@ test('reports sent after the bad-message cap closed the connection are not store
   expect(peer.closed!.code).toBe(1008);
   expect(peer.received.filter((m) => m.type === 'ack')).toEqual([]);
   expect(peer.received.at(-1)).toMatchObject({ type: 'error', code: 'EDICT_ERR_RATE_LIMITED' });
-  expect(eventsOf(d.deviceId)).toBe(0);
+  expect(await eventsOf(d.deviceId)).toBe(0);
 });
 
 test('reports sent after a rate-limit close are not stored either', async () => {
@@ -45,6 +45,6 @@ test('reports sent after a rate-limit close are not stored either', async () => 
   const acked = peer.received.filter((m) => m.type === 'ack').length;
   // Whatever was acked is stored. Frames still queued when the limit hit are dropped with the rest
   // (never acked, so a real agent sends them again); none of the 50 frames past the burst is stored.
-  expect(eventsOf(d.deviceId)).toBeGreaterThanOrEqual(acked);
-  expect(eventsOf(d.deviceId)).toBeLessThanOrEqual(100);
+  expect(await eventsOf(d.deviceId)).toBeGreaterThanOrEqual(acked);
+  expect(await eventsOf(d.deviceId)).toBeLessThanOrEqual(100);
 });

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SimEventSpec } from './sim-agent.js';
+import type { SimEnrollment, SimEventSpec } from './sim-agent.js';
 
 /** The compiled worker next to this file (dist/test/sim/worker.js), whether run from dist or through ts-jest. */
 function workerScript(): string {
@@ -16,8 +16,12 @@ function workerScript(): string {
 
 export interface FleetOptions {
   url: string;
+  /** Several server nodes: process p connects its agents to urls[p % urls.length] (default: url). */
+  urls?: readonly string[];
   enrollToken: string;
   agents: number;
+  /** Enrollments made beforehand (agent i uses enrollments[i]); the rest enroll with the token. */
+  enrollments?: readonly SimEnrollment[];
   /** Worker processes (default: one per 4,000 agents, at least 1). */
   processes?: number;
   /** Concurrent enroll/connect per process. */
@@ -60,11 +64,12 @@ export class Fleet {
         });
         child.send({
           op: 'init',
-          url: opts.url,
+          url: opts.urls?.length ? opts.urls[p % opts.urls.length] : opts.url,
           hostnamePrefix: `${opts.hostnamePrefix ?? 'sim'}-${p}`,
           count,
           localAddress: `127.0.0.${2 + (p % 250)}`,
           enrollToken: opts.enrollToken,
+          ...(opts.enrollments ? { enrollments: opts.enrollments.slice(w.first, w.first + count) } : {}),
           concurrency: opts.concurrency ?? 50,
         });
       });

@@ -23,8 +23,10 @@ export const CONFIDENCE = {
   macBundle: 0.95,
   /** Executable found by name whose real file lies inside the tool's package or layout. */
   executableTraced: 0.9,
-  /** Command line matches a tool-specific pattern (package path, runner invocation). */
+  /** Command line matches a tool-specific pattern (a script path, a tool's own flag): argument text. */
   cmdline: 0.9,
+  /** The process is a package runner (npx, npm exec, pnpm dlx, yarn dlx, bunx) running the tool's package. */
+  runner: 0.9,
   /** A child process carries the tool's marker variable: the tool started it. */
   childEnv: 0.9,
   /** snap / flatpak of that name: names are namespaced, but not vendor-verified here. */

@@ -8,6 +8,7 @@ import type { Collector, ScanContext } from './types.js';
 
 export const configDirsCollector: Collector = {
   id: 'config-dir',
+  sources: ['config-dir'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     const out: Detection[] = [];

@@ -1,14 +1,17 @@
 // Small filesystem helpers for collectors: `~` expansion, one-segment `*` globs, owner lookup.
+// "Not there" is silent; any other error is a problem of the running collector (problems.ts).
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { MAX_GLOB_MATCHES } from '../constants.js';
 import type { Platform } from '../platform/index.js';
+import { tolerate } from './problems.js';
 
 export function statOrUndefined(p: string): Stats | undefined {
   try {
-    return statSync(p);
-  } catch {
-    return undefined; // absent or unreadable: nothing to report from it
+    return statSync(p, { throwIfNoEntry: false }); // absent: undefined without the cost of an exception
+  } catch (err) {
+    tolerate(err, p); // absent: nothing there; unreadable: recorded, the look was incomplete
+    return undefined;
   }
 }
 
@@ -29,8 +32,9 @@ export function expandGlob(pattern: string): string[] {
         let entries: string[] = [];
         try {
           entries = readdirSync(base);
-        } catch {
-          continue; // not a directory or not readable
+        } catch (err) {
+          tolerate(err, base); // not there, or a recorded problem
+          continue;
         }
         for (const e of entries) if (re.test(e) && next.length < MAX_GLOB_MATCHES) next.push(path.join(base, e));
       } else {

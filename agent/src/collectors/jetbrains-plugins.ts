@@ -8,6 +8,7 @@ import { CONFIDENCE } from './confidence.js';
 import { expandGlob } from './fs-util.js';
 import type { Collector, ScanContext } from './types.js';
 import { readZipEntry } from './zip.js';
+import { tolerate } from './problems.js';
 
 /** Folders holding one sub-folder (or jar) per plugin, per OS and vendor layout. */
 const PLUGIN_DIRS = [
@@ -21,6 +22,7 @@ const PLUGIN_DIRS = [
 
 export const jetbrainsPluginsCollector: Collector = {
   id: 'jetbrains-plugin',
+  sources: ['jetbrains-plugin'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     const out: Detection[] = [];
@@ -52,8 +54,8 @@ export function scanPluginDir(dir: string, user: string, ctx: Pick<ScanContext, 
 function pluginXmlOfFolder(folder: string): string | undefined {
   try {
     return readFileSync(path.join(folder, 'META-INF', 'plugin.xml'), 'utf8');
-  } catch {
-    // not unpacked: look in the plugin's jars
+  } catch (err) {
+    tolerate(err, folder); // not unpacked: look in the plugin's jars
   }
   for (const jar of list(path.join(folder, 'lib'))) {
     if (!jar.endsWith('.jar')) continue;
@@ -74,7 +76,8 @@ export function parsePluginXml(xml: string): { id?: string; version?: string } {
 function list(dir: string): string[] {
   try {
     return readdirSync(dir);
-  } catch {
-    return []; // no such folder for this IDE / user
+  } catch (err) {
+    tolerate(err, dir); // no such folder for this IDE / user
+    return [];
   }
 }

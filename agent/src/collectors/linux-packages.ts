@@ -11,6 +11,7 @@ import type { CatalogIndex } from '../matcher.js';
 import type { PackageSources } from '../platform/index.js';
 import { CONFIDENCE } from './confidence.js';
 import { statOrUndefined } from './fs-util.js';
+import { reportProblem, tolerate } from './problems.js';
 import type { Collector, ScanContext } from './types.js';
 
 const run = promisify(execFile);
@@ -24,6 +25,7 @@ const SYSTEM_USER = 'root';
 
 export const linuxPackagesCollector: Collector = {
   id: 'linux-package',
+  sources: ['linux-package'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     const src = ctx.platform.packageSources();
@@ -60,8 +62,9 @@ export function dpkgDetections(statusFile: string, index: CatalogIndex): Detecti
   let text: string;
   try {
     text = readFileSync(statusFile, 'utf8');
-  } catch {
-    return []; // not a dpkg system
+  } catch (err) {
+    tolerate(err, statusFile); // not a dpkg system
+    return [];
   }
   const installed = parseDpkgStatus(text);
   const out: Detection[] = [];
@@ -76,8 +79,9 @@ async function rpmDetections(src: PackageSources, ctx: ScanContext): Promise<Det
   if (!src.rpmDb) return [];
   try {
     accessSync(src.rpmDb, constants.R_OK);
-  } catch {
-    return []; // no rpm database (a Debian-family system) or not readable by this user: skip cleanly
+  } catch (err) {
+    tolerate(err, src.rpmDb); // no rpm database (a Debian-family system); unreadable is a problem
+    return [];
   }
   const names = [...ctx.index.linuxPackages.keys()];
   let stdout: string;
@@ -85,7 +89,11 @@ async function rpmDetections(src: PackageSources, ctx: ScanContext): Promise<Det
     stdout = (await run('rpm', ['-q', '--qf', '%{NAME} %{VERSION}-%{RELEASE}\\n', ...names], { timeout: RPM_TIMEOUT_MS })).stdout;
   } catch (err) {
     // rpm exits non-zero when any name is not installed; its stdout still lists the installed ones.
-    stdout = (err as { stdout?: string }).stdout ?? '';
+    // Not started (no rpm binary) is "not an rpm system"; killed (timeout) is a problem.
+    const e = err as { stdout?: string; code?: unknown; killed?: boolean; signal?: string };
+    if (typeof e.code === 'string') tolerate(err, 'rpm');
+    else if (e.killed || e.signal) reportProblem('ETIMEDOUT', 'rpm -q', `rpm did not answer within ${RPM_TIMEOUT_MS} ms`);
+    stdout = e.stdout ?? '';
     if (!stdout) ctx.log?.debug({ err: (err as Error).message }, 'rpm query found nothing or failed');
   }
   return parseRpmQuery(stdout, ctx.index).map(({ toolId, name, version }) => pkgHit(toolId, `rpm:${name}`, src.rpmDb!, SYSTEM_USER, version, CONFIDENCE.osPackage));
@@ -129,8 +137,9 @@ export function appImageDetections(dir: string, user: string, index: CatalogInde
   let entries: string[];
   try {
     entries = readdirSync(dir);
-  } catch {
-    return []; // no such folder for this user
+  } catch (err) {
+    tolerate(err, dir); // no such folder for this user
+    return [];
   }
   const out: Detection[] = [];
   for (const e of entries) {
@@ -152,8 +161,9 @@ function pkgHit(toolId: string, signature: string, p: string, user: string, vers
 function readText(p: string): string | undefined {
   try {
     return readFileSync(p, 'utf8');
-  } catch {
-    return undefined; // metadata missing: report without a version
+  } catch (err) {
+    tolerate(err, p); // metadata missing: report without a version
+    return undefined;
   }
 }
 

@@ -9,10 +9,12 @@ import type { CatalogIndex } from '../matcher.js';
 import { CONFIDENCE } from './confidence.js';
 import { ownerName } from './fs-util.js';
 import { parsePlist } from './plist.js';
+import { tolerate } from './problems.js';
 import type { Collector, ScanContext } from './types.js';
 
 export const macBundlesCollector: Collector = {
   id: 'mac-bundle',
+  sources: ['mac-bundle'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     const out: Detection[] = [];
@@ -37,8 +39,9 @@ export function scanAppDir(dir: string, userOf: (p: string) => string, index: Ca
   let entries: string[];
   try {
     entries = readdirSync(dir);
-  } catch {
-    return []; // no such folder (not macOS, or the user has no ~/Applications)
+  } catch (err) {
+    tolerate(err, dir); // no such folder (not macOS, or the user has no ~/Applications)
+    return [];
   }
   const out: Detection[] = [];
   for (const e of entries) {
@@ -49,6 +52,7 @@ export function scanAppDir(dir: string, userOf: (p: string) => string, index: Ca
       info = bundleInfo(readFileSync(path.join(app, 'Contents', 'Info.plist')));
     } catch (err) {
       ctx?.log?.debug({ app, err: (err as Error).message }, 'unreadable Info.plist');
+      if ((err as NodeJS.ErrnoException).syscall) tolerate(err, app); // a read error; a broken plist is just not identifiable
       continue; // a broken bundle cannot be identified; its name alone is not evidence
     }
     const toolId = info.id ? index.macBundleIds.get(info.id.toLowerCase()) : undefined;

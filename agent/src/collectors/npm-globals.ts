@@ -7,11 +7,13 @@ import type { Detection } from '../../../shared/src/protocol/index.js';
 import { readPackageJson } from '../matcher.js';
 import { ownerName, statOrUndefined } from './fs-util.js';
 import { CONFIDENCE } from './confidence.js';
+import { tolerate } from './problems.js';
 import { prefixRoot, userNpmRoots } from './npm-roots.js';
 import type { Collector, ScanContext } from './types.js';
 
 export const npmGlobalsCollector: Collector = {
   id: 'npm-global',
+  sources: ['npm-global'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     const roots = new Map<string, string | undefined>(); // real root → user (undefined = by owner)
@@ -19,8 +21,9 @@ export const npmGlobalsCollector: Collector = {
       let real: string;
       try {
         real = realpathSync(root);
-      } catch {
-        return; // root does not exist
+      } catch (err) {
+        tolerate(err, root); // root does not exist
+        return;
       }
       if (!roots.has(real) || user) roots.set(real, user ?? roots.get(real));
     };

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { UserHome } from '../platform/index.js';
 import { expandGlob, statOrUndefined } from './fs-util.js';
+import { tolerate } from './problems.js';
 
 const PER_USER_ROOTS = [
   '~/.npm-global/lib/node_modules',
@@ -47,8 +48,9 @@ export function npmrcValue(home: string, key: string): string | undefined {
   let text: string;
   try {
     text = readFileSync(path.join(home, '.npmrc'), 'utf8');
-  } catch {
-    return undefined; // no .npmrc: npm's defaults apply
+  } catch (err) {
+    tolerate(err, path.join(home, '.npmrc')); // no .npmrc: npm's defaults apply
+    return undefined;
   }
   for (const line of text.split(/\r?\n/)) {
     const m = new RegExp(`^\\s*${key}\\s*=\\s*(.+?)\\s*$`).exec(line);

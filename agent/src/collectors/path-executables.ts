@@ -14,6 +14,7 @@ import { CONFIDENCE } from './confidence.js';
 import { identifyContent, isNativeExecutable } from './content-identity.js';
 import { expandGlob, expandHome, ownerName, statOrUndefined } from './fs-util.js';
 import { userNpmBinDirs } from './npm-roots.js';
+import { tolerate } from './problems.js';
 import type { Collector, ScanContext } from './types.js';
 
 /** How much of a `#!` script is read to see which package it launches: wrappers are tiny. */
@@ -25,6 +26,7 @@ const USER_BIN_DIRS = ['~/.local/bin', '~/bin'];
 
 export const pathExecutablesCollector: Collector = {
   id: 'path',
+  sources: ['path'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     const out: Detection[] = [];
@@ -62,8 +64,9 @@ export const pathExecutablesCollector: Collector = {
           let entries: string[];
           try {
             entries = readdirSync(dir);
-          } catch {
-            continue; // the user has no such folder
+          } catch (err) {
+            tolerate(err, dir); // the user has no such folder
+            continue;
           }
           for (const e of entries) {
             const real = realOrUndefined(path.join(dir, e));
@@ -128,8 +131,9 @@ function hasContentSignature(index: CatalogIndex, toolId: string): boolean {
 function realOrUndefined(p: string): string | undefined {
   try {
     return realpathSync(p);
-  } catch {
-    return undefined; // dangling link or vanished file
+  } catch (err) {
+    tolerate(err, p); // dangling link or vanished file
+    return undefined;
   }
 }
 
@@ -151,8 +155,9 @@ function isForeignScript(file: string, index: CatalogIndex, toolId: string): boo
     } finally {
       closeSync(fd);
     }
-  } catch {
-    return false; // unreadable: keep the weak name match rather than hide it
+  } catch (err) {
+    tolerate(err, file); // unreadable: keep the weak name match rather than hide it
+    return false;
   }
   if (!head.startsWith('#!')) return false;
   const packages = index.tool(toolId)?.signatures.npmPackages ?? [];

@@ -1,119 +1,53 @@
 // Running processes, matched by: resolved executable path (patterns, or inside the tool's npm
-// package), the script a node/bun process runs (traced to its package.json name), command-line
-// patterns, content identity of the executable (hash / embedded markers, cached per file version),
-// marker variables in the environment of the tool's child processes, and — weakest — the name.
-// On Linux only pids not seen before are read closely (plus a small rolling re-check that notices
-// exec() and pid reuse). Only matching processes leave this module: the process list, command
-// lines and environments are never stored or sent.
-import { realpathSync } from 'node:fs';
+// package), the script a node/bun process runs (traced to its package.json name, links resolved
+// inside the process's own root), a package runner running a catalogued package (only when the
+// process is itself the runner), content identity of the executable (hash / embedded markers,
+// cached per file version), command-line patterns, marker variables in the environment of the
+// tool's child processes, and — weakest — the name.
+// Only pids not seen before are read closely (process-tracker.ts decides which, and notices exec()
+// and pid reuse). Only matching processes leave this module: the process list, command lines and
+// environments are never stored or sent.
 import path from 'node:path';
 import type { Detection } from '../../../shared/src/protocol/index.js';
-import type { CatalogIndex } from '../matcher.js';
+import { resolveInRoot, runnerInvocation, SCRIPT_HOSTS, type CatalogIndex } from '../matcher.js';
 import type { ProcessSnapshot, ProcessSource } from '../platform/index.js';
 import { CONFIDENCE } from './confidence.js';
 import { identifyContent } from './content-identity.js';
+import { ProcessTracker, trackerFor as trackerOf } from './process-tracker.js';
 import type { Collector, ScanContext } from './types.js';
 
-/** Interpreters whose first non-flag argument is the real program (traced to its package). */
-const SCRIPT_HOSTS = new Set(['node', 'nodejs', 'bun', 'node.exe', 'bun.exe']);
-/** Each poll re-checks 1/RECHECK_DIVISOR of the known pids' exe link: an exec() into a tool is noticed within this many polls, at a few readlinks per poll. */
-export const RECHECK_DIVISOR = 16;
-/** Longest parent chain walked when attributing an env marker to the process that set it. */
-const ANCESTOR_WALK_LIMIT = 32;
+/**
+ * Programs whose arguments carry other programs' command lines as text (shells, terminal
+ * multiplexers, wrappers, search and viewing tools): command-line patterns are never applied to
+ * them, so `tmux new-session 'node …/cli.js'` or `grep …/cli.js log` is not the tool. The program
+ * they start is a process of its own and is matched as such.
+ */
+const TEXT_CARRIERS = new Set([
+  'sh', 'bash', 'dash', 'zsh', 'fish', 'ksh', 'mksh', 'csh', 'tcsh', 'busybox',
+  'tmux', 'tmux: server', 'screen', 'script', 'dtach', 'abduco', 'zellij',
+  'sudo', 'su', 'doas', 'runuser', 'env', 'nohup', 'timeout', 'nice', 'ionice', 'stdbuf', 'setsid', 'xargs', 'watch', 'time',
+  'flock', 'chroot', 'unshare', 'nsenter', 'systemd-run', 'ssh', 'strace', 'ltrace', 'gdb', 'perf', 'valgrind',
+  'grep', 'egrep', 'fgrep', 'rg', 'ag', 'ack', 'sed', 'awk', 'gawk', 'mawk', 'less', 'more', 'most', 'cat', 'tail', 'head',
+  'vi', 'vim', 'nvim', 'nano', 'emacs', 'find', 'locate', 'ps', 'pgrep', 'pkill', 'top', 'htop', 'man', 'journalctl',
+]);
 
-interface Tracked {
-  /** exe link (or ps fingerprint) when examined; a change means exec() or a reused pid. */
-  fp?: string;
-  hits: Detection[];
-  /** Detections attributed to this pid by its children's env markers. */
-  attributed: Detection[];
-}
-
-/** Per-catalog memory of what each pid was; lives as long as the CatalogIndex (the scanner reuses it). */
-class ProcessTracker {
-  readonly seen = new Map<number, Tracked>();
-  private cursor = 0;
-  /** Pids read closely in the last poll (the bench reports it). */
-  examined = 0;
-
-  async poll(ctx: ScanContext, source: ProcessSource): Promise<Detection[]> {
-    const pids = await source.pids();
-    const present = new Set(pids);
-    for (const pid of this.seen.keys()) if (!present.has(pid)) this.seen.delete(pid);
-    this.recheckSlice(source);
-
-    const fresh: ProcessSnapshot[] = [];
-    for (const pid of pids) {
-      if (pid === ctx.selfPid || this.seen.has(pid)) continue;
-      const snap = source.read(pid);
-      if (!snap) continue; // ended between listing and reading
-      fresh.push(snap);
-      this.seen.set(pid, { fp: source.fingerprint?.(pid), hits: await matchProcess(ctx, snap, source), attributed: [] });
-    }
-    this.examined = fresh.length;
-    if (ctx.index.envMarkers.length && source.environMarkers) {
-      for (const snap of fresh) this.attributeEnvMarkers(ctx, source, snap);
-    }
-    const out: Detection[] = [];
-    for (const t of this.seen.values()) out.push(...t.hits, ...t.attributed);
-    return out;
-  }
-
-  /** Re-reads the exe link of a slice of known pids; changed ones are forgotten and examined afresh. */
-  private recheckSlice(source: ProcessSource): void {
-    if (!source.fingerprint || !this.seen.size) return;
-    const known = [...this.seen.keys()];
-    const n = Math.ceil(known.length / RECHECK_DIVISOR);
-    for (let i = 0; i < n; i++) {
-      const pid = known[(this.cursor + i) % known.length];
-      if (source.fingerprint(pid) !== this.seen.get(pid)?.fp) this.seen.delete(pid);
-    }
-    this.cursor = (this.cursor + n) % Math.max(1, known.length);
-  }
-
-  /**
-   * A process carrying a tool's child marker (e.g. CLAUDECODE=1) was started by the tool: walk up
-   * while the parent carries the same marker; the parent of the outermost carrier is the tool.
-   * Only the marker's name goes into the evidence, never the environment.
-   */
-  private attributeEnvMarkers(ctx: ScanContext, source: ProcessSource, snap: ProcessSnapshot): void {
-    const markers = ctx.index.envMarkers;
-    const hits = source.environMarkers!(snap.pid, markers);
-    for (const i of hits) {
-      const marker = markers[i];
-      let carrier = snap;
-      for (let step = 0; step < ANCESTOR_WALK_LIMIT && carrier.ppid && carrier.ppid > 1; step++) {
-        const parent = source.read(carrier.ppid);
-        if (!parent || !source.environMarkers!(parent.pid, [marker]).size) break;
-        carrier = parent;
-      }
-      const tool = carrier.ppid && carrier.ppid > 1 ? (source.read(carrier.ppid) ?? carrier) : carrier;
-      if (tool.pid === ctx.selfPid) continue;
-      const entry: Tracked = this.seen.get(tool.pid) ?? { fp: source.fingerprint?.(tool.pid), hits: [], attributed: [] };
-      this.seen.set(tool.pid, entry);
-      if (entry.attributed.some((d) => d.toolId === marker.toolId)) continue;
-      entry.attributed.push(detection(ctx, source, tool, marker.toolId, `child-env:${marker.source}`, CONFIDENCE.childEnv));
-    }
-  }
-}
-
-const trackers = new WeakMap<CatalogIndex, ProcessTracker>();
-
+/** The tracker of this catalog (process-tracker.ts): what each pid was, so a poll reads only new ones. */
 export function trackerFor(index: CatalogIndex): ProcessTracker {
-  let t = trackers.get(index);
-  if (!t) trackers.set(index, (t = new ProcessTracker()));
-  return t;
+  return trackerOf(index, () => new ProcessTracker(matchProcess, detection));
 }
 
 export const processesCollector: Collector = {
   id: 'process',
+  sources: ['process'],
   phase: 'process',
   async collect(ctx: ScanContext): Promise<Detection[]> {
-    return trackerFor(ctx.index).poll(ctx, ctx.platform.processSource());
+    const tracker = trackerFor(ctx.index);
+    await tracker.poll(ctx, ctx.platform.processSource());
+    return tracker.detections();
   },
 };
 
-function detection(ctx: ScanContext, source: ProcessSource, p: ProcessSnapshot, toolId: string, signature: string, confidence: number, extra: { version?: string; sha256?: string } = {}): Detection {
+export function detection(ctx: ScanContext, source: ProcessSource, p: ProcessSnapshot, toolId: string, signature: string, confidence: number, extra: { version?: string; sha256?: string } = {}): Detection {
   const user = p.uid !== undefined ? (ctx.platform.userName(p.uid) ?? `uid:${p.uid}`) : 'unknown';
   const container = source.container?.(p.pid);
   return {
@@ -147,22 +81,29 @@ export async function matchProcess(ctx: ScanContext, p: ProcessSnapshot, source:
   }
   const exeBase = path.basename(p.exe ?? '').toLowerCase();
   const isHost = SCRIPT_HOSTS.has(exeBase) || (!p.exe && SCRIPT_HOSTS.has(p.name.toLowerCase()));
+  const words = p.cmd ? p.cmd.split(/\s+/).filter(Boolean) : [];
+  let script: string | undefined;
   if (isHost) {
-    const script = scriptArg(p.cmd);
+    script = scriptArg(words);
     if (script) {
+      // A bin link (`node /usr/local/bin/gemini`) is resolved where the process lives: inside its
+      // own root when it runs in another mount namespace or a container.
       const abs = path.isAbsolute(script) ? script : path.join(source.cwd?.(p.pid) ?? '/', script);
-      const pkg = index.packageOf(realInRoot(abs, root), root);
+      const pkg = index.packageOf(resolveInRoot(abs, root), root);
       if (pkg) return hit(pkg.toolId, `npm-package:${pkg.name}`, CONFIDENCE.npmPackage, { version: pkg.version });
     }
   }
-  if (p.cmd) {
-    const pattern = index.cmdMatch(p.cmd);
-    if (pattern) return hit(pattern.toolId, `cmdline:${pattern.source}`, CONFIDENCE.cmdline);
-  }
+  const runner = runnerInvocation(exeBase || p.name.toLowerCase(), words, index);
+  if (runner) return hit(runner.toolId, `runner:${runner.runner} ${runner.name}`, CONFIDENCE.runner);
   if (p.exe) {
     const id = await identifyContent(source.exeHandle?.(p.pid) ?? root + p.exe, index);
     if (id) return hit(id.toolId, id.signature, id.via === 'hash' ? CONFIDENCE.contentHash : CONFIDENCE.contentMarkers, { sha256: id.sha256 });
   }
+  // Argument text (weak): a script host's own program path, or another program's command line
+  // unless that program only carries other command lines as text.
+  const text = isHost ? script : TEXT_CARRIERS.has(exeBase) || TEXT_CARRIERS.has(p.name.toLowerCase()) ? undefined : p.cmd;
+  const pattern = text ? index.cmdMatch(text) : undefined;
+  if (pattern) return hit(pattern.toolId, `cmdline:${pattern.source}`, CONFIDENCE.cmdline);
   // Name only: the executable file itself must carry the name (a script named like the tool runs
   // under its interpreter, so its exe is sh/bash and does not count). A node process whose title
   // was set to the tool's name is the legacy Node build of a CLI.
@@ -173,10 +114,14 @@ export async function matchProcess(ctx: ScanContext, p: ProcessSnapshot, source:
   return [];
 }
 
-/** The script argument of `node [flags] script …` (flags taking a value, like `-r x`, are skipped with it). */
-function scriptArg(cmd: string | undefined): string | undefined {
-  if (!cmd) return undefined;
-  const parts = cmd.split(/\s+/).slice(1);
+/**
+ * The script argument of `node [flags] script …` (flags taking a value, like `-r x`, are skipped
+ * with it). None when argv[0] is not the interpreter: the program rewrote its title (npm shows
+ * `npm exec PKG`), so the words after it are not a script path.
+ */
+function scriptArg(words: readonly string[]): string | undefined {
+  if (!words.length || !SCRIPT_HOSTS.has(path.basename(words[0]!).toLowerCase())) return undefined;
+  const parts = words.slice(1);
   for (let i = 0; i < parts.length; i++) {
     const a = parts[i];
     if (!a) continue;
@@ -188,16 +133,4 @@ function scriptArg(cmd: string | undefined): string | undefined {
     return a;
   }
   return undefined;
-}
-
-/** Real path of `p` as the process sees it (resolved inside its root, returned without the root prefix). */
-function realInRoot(p: string, root: string): string {
-  // Inside another mount namespace realpath would follow /proc/<pid>/root back to our own "/":
-  // use the path as given there (open/stat through the prefix still resolve inside the container).
-  if (root) return p;
-  try {
-    return realpathSync(p);
-  } catch {
-    return p; // not a file path (e.g. an npx package spec); packageOf will find nothing
-  }
 }

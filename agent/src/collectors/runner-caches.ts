@@ -23,6 +23,7 @@ const LAYOUTS: { runner: string; pattern: string }[] = [
 
 export const runnerCachesCollector: Collector = {
   id: 'runner-cache',
+  sources: ['runner-cache'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     const out: Detection[] = [];

@@ -24,5 +24,11 @@ export interface Collector {
   id: string;
   /** inventory: installs and traces on disk; process: what is running now. */
   phase: 'inventory' | 'process';
+  /** The `evidence.source` values of its detections (a failed run declares none of them absent). */
+  sources: readonly string[];
+  /**
+   * Returns what it found. A place that is not there is skipped silently; any other error is
+   * passed to `tolerate()` (collectors/problems.ts), which marks this run as incomplete.
+   */
   collect(ctx: ScanContext): Promise<Detection[]>;
 }

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Detection } from '../../../shared/src/protocol/index.js';
 import { CONFIDENCE } from './confidence.js';
+import { tolerate } from './problems.js';
 import type { Collector, ScanContext } from './types.js';
 
 /** Per-user editor roots; each has an `extensions` folder. Forks follow VS Code's `~/.<name>` convention. */
@@ -24,6 +25,7 @@ interface ExtensionsJsonEntry {
 
 export const vscodeExtensionsCollector: Collector = {
   id: 'vscode-extension',
+  sources: ['vscode-extension'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     const out: Detection[] = [];
@@ -40,8 +42,9 @@ export function scanExtensionsDir(dir: string, user: string, ctx: Pick<ScanConte
   let folders: string[];
   try {
     folders = readdirSync(dir);
-  } catch {
-    return []; // this editor is not installed for this user
+  } catch (err) {
+    tolerate(err, dir); // this editor is not installed for this user
+    return [];
   }
   const obsolete = readJson<Record<string, boolean>>(path.join(dir, '.obsolete')) ?? {};
   const listed = readJson<ExtensionsJsonEntry[]>(path.join(dir, 'extensions.json'));
@@ -71,9 +74,16 @@ function hit(toolId: string, id: string, p: string, user: string, version: strin
 }
 
 function readJson<T>(file: string): T | undefined {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    tolerate(err, file); // absent: older editors have no extensions.json
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as T;
   } catch {
-    return undefined; // absent (older editors have no extensions.json) or being rewritten by the editor
+    return undefined; // being rewritten by the editor: the folders still count
   }
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Detection } from '../../../shared/src/protocol/index.js';
 import type { CatalogIndex } from '../matcher.js';
 import { CONFIDENCE } from './confidence.js';
+import { tolerate } from './problems.js';
 import type { Collector, ScanContext } from './types.js';
 
 /** Start Menu trees are shallow (Programs/<Vendor>/<App>.lnk); deeper is not a Start Menu entry. */
@@ -14,6 +15,7 @@ const USER_START_MENU = 'AppData/Roaming/Microsoft/Windows/Start Menu/Programs';
 
 export const windowsShortcutsCollector: Collector = {
   id: 'windows-shortcut',
+  sources: ['windows-shortcut'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     if (!ctx.index.shortcutPatterns.length && !ctx.index.exePatterns.length) return [];
@@ -29,8 +31,9 @@ export function scanStartMenu(dir: string, user: string, index: CatalogIndex, de
   let entries: string[];
   try {
     entries = readdirSync(dir);
-  } catch {
-    return []; // no Start Menu here (not Windows, or no such profile)
+  } catch (err) {
+    tolerate(err, dir); // no Start Menu here (not Windows, or no such profile)
+    return [];
   }
   const out: Detection[] = [];
   for (const e of entries) {
@@ -38,8 +41,9 @@ export function scanStartMenu(dir: string, user: string, index: CatalogIndex, de
     let isDir = false;
     try {
       isDir = statSync(p).isDirectory();
-    } catch {
-      continue; // vanished while listing
+    } catch (err) {
+      tolerate(err, p); // vanished while listing
+      continue;
     }
     if (isDir) {
       out.push(...scanStartMenu(p, user, index, depth + 1));

@@ -14,6 +14,7 @@ export interface UninstallEntry {
 
 export const windowsUninstallCollector: Collector = {
   id: 'windows-uninstall',
+  sources: ['windows-uninstall'],
   phase: 'inventory',
   async collect(ctx: ScanContext): Promise<Detection[]> {
     if (!ctx.index.uninstall.length) return [];

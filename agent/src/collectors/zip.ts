@@ -4,6 +4,7 @@
 // neither); anything unexpected returns undefined rather than guessing.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
+import { tolerate } from './problems.js';
 
 /** End-of-central-directory record is within the last 22 + 65535 (max comment) bytes. */
 const EOCD_SEARCH_BYTES = 22 + 0xffff;
@@ -51,8 +52,11 @@ export function readZipEntry(file: string, name: string): Buffer | undefined {
       return undefined; // another compression method: not used by jar tools
     }
     return undefined;
-  } catch {
-    return undefined; // truncated or not a zip: not a plugin we can read
+  } catch (err) {
+    // Truncated or not a zip (a RangeError or a zlib error): not a plugin we can read. A read
+    // error of the file itself is a problem.
+    if (typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).syscall) tolerate(err, file);
+    return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

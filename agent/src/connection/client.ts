@@ -1,6 +1,8 @@
 // The agent's WebSocket client. Connects with the device credential in the Authorization header,
 // says hello, validates every server frame against the protocol schemas, and reconnects with a
-// capped, jittered backoff whenever the connection drops or is refused. Every message it sends is
+// capped, jittered backoff whenever the connection drops or is refused. Given several server URLs
+// (several nodes), it stays on the one that works and, when an attempt fails (unreachable,
+// refused, dropped before it was up), moves to the next in turn. Every message it sends is
 // validated first and written to the sent-message log, verbatim.
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
@@ -33,15 +35,25 @@ export class AgentClient extends EventEmitter<ClientEvents> {
   private retryTimer?: NodeJS.Timeout;
   private refusedSocket?: WebSocket;
   private readonly backoff = new Backoff(BACKOFF_BASE_MS, BACKOFF_CAP_MS);
+  private readonly urls: string[];
+  private index = 0;
+  private opened = false;
 
   constructor(
-    private readonly url: string,
+    urls: string | readonly string[],
     private readonly credential: string,
     private readonly sentLog: SentLog,
     private readonly log: Logger,
     private readonly trust: Trust = {},
   ) {
     super();
+    this.urls = [...new Set(typeof urls === 'string' ? [urls] : urls)];
+    if (!this.urls.length) throw new EdictError('EDICT_ERR_CONFIG', 'no server URL to connect to');
+  }
+
+  /** The server URL in use (or tried next). */
+  get url(): string {
+    return this.urls[this.index];
   }
 
   get connected(): boolean {
@@ -55,6 +67,7 @@ export class AgentClient extends EventEmitter<ClientEvents> {
 
   private connect(): void {
     if (this.stopped) return;
+    this.opened = false;
     const ws = new WebSocket(this.url, {
       headers: { Authorization: `Bearer ${this.credential}` },
       maxPayload: MAX_FRAME_BYTES,
@@ -63,6 +76,7 @@ export class AgentClient extends EventEmitter<ClientEvents> {
     });
     this.ws = ws;
     ws.on('open', () => {
+      this.opened = true;
       this.backoff.reset();
       this.emit('open');
     });
@@ -111,8 +125,11 @@ export class AgentClient extends EventEmitter<ClientEvents> {
 
   private scheduleRetry(): void {
     if (this.stopped || this.retryTimer) return;
+    // An attempt that never got up (or was refused) moves on to the next server; a connection that
+    // was up and dropped tries the same server first (it refuses us if it is going away).
+    if (!this.opened || this.refusedSocket === this.ws) this.index = (this.index + 1) % this.urls.length;
     const delay = this.backoff.next();
-    this.log.info({ delayMs: delay, attempt: this.backoff.attempts }, 'reconnecting after backoff');
+    this.log.info({ delayMs: delay, attempt: this.backoff.attempts, next: this.urls.length > 1 ? new URL(this.url).host : undefined }, 'reconnecting after backoff');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.connect();

@@ -6,7 +6,7 @@
 // one of the user's processes. gdbus comes with GLib (Debian: libglib2.0-bin).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readPasswd } from '../platform/posix-users.js';
+import { passwdIndex, readPasswd } from '../platform/posix-users.js';
 import type { UserHome } from '../platform/types.js';
 import { sessionEnvOfUid } from './session-env.js';
 import { failureDetail, runCommand } from './run.js';
@@ -17,6 +17,12 @@ export const LINUX_CHANNEL = 'freedesktop-dbus';
 const GDBUS_TIMEOUT_MS = 10_000;
 /** freedesktop urgency hint values (Desktop Notifications Specification, "Urgency Levels"). */
 const URGENCY = { normal: 1, critical: 2 } as const;
+/** logind keeps one file per session here. */
+const LOGIND_SESSIONS_DIR = '/run/systemd/sessions';
+/** The cached list of logged-in users is refreshed at least this often, changes or not. */
+const SESSIONS_MAX_AGE_MS = 5 * 60_000;
+/** A cached answer is kept only when every mtime it depends on is older than this (see loggedInUsers). */
+const SESSIONS_RACY_MS = 2000;
 const NOTIFY_DEST = ['--dest', 'org.freedesktop.Notifications', '--object-path', '/org/freedesktop/Notifications'];
 
 export interface LinuxNotifierOptions {
@@ -34,17 +40,73 @@ export interface LinuxNotifierOptions {
   sendActions?: boolean;
   /** Ask loginctl for sessions (in addition to runtime dirs with a bus). */
   useLoginctl?: boolean;
+  /** logind's per-session files (their folder's mtime moves when a session starts or ends). */
+  sessionsDir?: string;
   timeoutMs?: number;
 }
 
 type PasswdEntry = Required<Pick<UserHome, 'user' | 'uid' | 'gid' | 'home'>>;
 
 export function linuxNotifier(opts: LinuxNotifierOptions = {}): Notifier {
+  let known: { signature: string; at: number; users: NoticeTarget[] } | undefined;
   return {
     channel: LINUX_CHANNEL,
     deliver: (target, notice) => deliverLinux(target, notice, opts),
-    loggedInUsers: () => loggedInUsers(opts),
+    // Asked on every pass while a notice waits for its user to log in: answer from the last look
+    // unless a session started or ended since (a few stats instead of running loginctl each time).
+    async loggedInUsers() {
+      const { signature, newestMs } = sessionsState(opts);
+      const now = performance.now();
+      if (known && known.signature === signature && now - known.at < SESSIONS_MAX_AGE_MS) return known.users;
+      const users = await loggedInUsers(opts);
+      // A change within the mtime clock's coarse tick could leave an mtime as it was: trust an
+      // answer only once everything it was computed from is a little older (git's "racy" rule).
+      known = Date.now() - newestMs > SESSIONS_RACY_MS ? { signature, at: now, users } : undefined;
+      return users;
+    },
   };
+}
+
+/**
+ * Changes whenever a session may have started or ended: logind's session folder, the runtime-dir
+ * root and each user's runtime dir (the bus socket appears in it) all get a new mtime then, and
+ * the passwd entries that turn uids into users.
+ */
+export function sessionsSignature(opts: SessionsOptions = {}): string {
+  return sessionsState(opts).signature;
+}
+
+type SessionsOptions = Pick<LinuxNotifierOptions, 'runtimeRoot' | 'sessionsDir' | 'passwdFile'>;
+
+function sessionsState(opts: SessionsOptions): { signature: string; newestMs: number } {
+  let newestMs = 0;
+  const mtime = (p: string) => {
+    const ns = statSync(p, { throwIfNoEntry: false, bigint: true })?.mtimeNs;
+    if (ns === undefined) return 'none';
+    newestMs = Math.max(newestMs, Number(ns / 1_000_000n));
+    return String(ns);
+  };
+  const root = opts.runtimeRoot ?? '/run/user';
+  const parts = [mtime(opts.sessionsDir ?? LOGIND_SESSIONS_DIR), mtime(root)];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    // no runtime-dir root (no logind): nothing more to watch there
+  }
+  for (const name of entries) if (/^\d+$/.test(name)) parts.push(`${name}=${mtime(path.join(root, name))}`);
+  parts.push(passwdVersion(opts.passwdFile));
+  return { signature: parts.join(' '), newestMs };
+}
+
+const passwdVersions = new WeakMap<object, number>();
+let passwdVersionSeq = 0;
+/** A number that changes when the passwd file's parsed contents do (passwdIndex returns a new object then). */
+function passwdVersion(file?: string): string {
+  const index = passwdIndex(file);
+  let v = passwdVersions.get(index);
+  if (v === undefined) passwdVersions.set(index, (v = ++passwdVersionSeq));
+  return `passwd#${v}`;
 }
 
 export async function deliverLinux(target: NoticeTarget, notice: NotificationContent, opts: LinuxNotifierOptions = {}): Promise<DeliveryResult> {

@@ -2,12 +2,11 @@
 // .app bundles in /Applications.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readPasswd } from './posix-users.js';
+import { passwdIndex } from './posix-users.js';
 import { psListSource } from './ps-source.js';
 import type { Platform, ProcessSource, UserHome } from './types.js';
 
 export function darwinPlatform(): Platform {
-  const byUid = new Map(readPasswd().map((u) => [u.uid!, u.user]));
   let procs: ProcessSource | undefined;
   return {
     name: 'darwin',
@@ -22,7 +21,7 @@ export function darwinPlatform(): Platform {
       }
       return users;
     },
-    userName: (uid) => byUid.get(uid),
+    userName: (uid) => passwdIndex().byUid.get(uid)?.user,
     processExe: () => undefined,
     systemNpmRoots: () => ['/usr/local/lib/node_modules', '/opt/homebrew/lib/node_modules', path.join(path.dirname(path.dirname(process.execPath)), 'lib', 'node_modules')],
     processSource: () => (procs ??= psListSource(() => undefined)),

@@ -1,18 +1,26 @@
-// Linux: users from /etc/passwd, processes from /proc (fast path), dpkg/rpm/snap/flatpak databases.
+// Linux: users from /etc/passwd (re-read when it changes), processes from /proc (fast path),
+// dpkg/rpm/snap/flatpak databases.
 import { readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { humanUsers, readPasswd } from './posix-users.js';
+import { humanUsers, passwdIndex, type PasswdIndex } from './posix-users.js';
 import { procfsSource } from './procfs.js';
-import type { Platform, ProcessSource } from './types.js';
+import type { Platform, ProcessSource, UserHome } from './types.js';
 
-export function linuxPlatform(): Platform {
-  const passwd = readPasswd();
-  const byUid = new Map(passwd.map((u) => [u.uid!, u.user]));
+/** Which homes exist is looked at again after this long (a home is often created at first login, with no change to /etc/passwd). */
+const HOMES_RECHECK_MS = 60_000;
+
+export function linuxPlatform(passwdFile = '/etc/passwd'): Platform {
   let procs: ProcessSource | undefined;
+  let users: { index: PasswdIndex; at: number; list: UserHome[] } | undefined;
   return {
     name: 'linux',
-    listUsers: () => humanUsers(readPasswd()),
-    userName: (uid) => byUid.get(uid),
+    listUsers() {
+      const index = passwdIndex(passwdFile);
+      const now = performance.now();
+      if (users?.index !== index || now - users.at > HOMES_RECHECK_MS) users = { index, at: now, list: humanUsers(index.entries) };
+      return users.list;
+    },
+    userName: (uid) => passwdIndex(passwdFile).byUid.get(uid)?.user,
     processExe(pid) {
       try {
         // The kernel appends " (deleted)" when the file was replaced after exec.

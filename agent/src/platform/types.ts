@@ -22,6 +22,8 @@ export interface ProcessSnapshot {
   exe?: string;
   /** Start time in clock ticks since boot (Linux); tells a reused pid from the original. */
   startTicks?: number;
+  /** The source's fingerprint of this process as read (see ProcessSource.fingerprint). */
+  fp?: string;
 }
 
 /**
@@ -34,8 +36,18 @@ export interface ProcessSource {
   pids(): Promise<number[]>;
   /** Details of one pid, undefined if it ended or cannot be read. */
   read(pid: number): ProcessSnapshot | undefined;
-  /** Cheap identity of a pid (exe link + start time) to notice exec() and pid reuse. */
+  /** Cheap identity of a pid (its exe link) to notice exec(). */
   fingerprint?(pid: number): string | undefined;
+  /**
+   * The most recently allocated pid (Linux: /proc/loadavg, one small read). Unchanged since the
+   * last call means no process was created; otherwise the new ones are the pids after the
+   * previous value (threads take pids too, see isProcess). Undefined where the OS cannot tell.
+   */
+  lastPid?(): number | undefined;
+  /** False for a thread id or a pid that does not exist (a thread's /proc entry opens like a process's). */
+  isProcess?(pid: number): boolean;
+  /** Start time in clock ticks since boot: with the pid, identifies one process for its lifetime. */
+  startTicks?(pid: number): number | undefined;
   /** Which of `names` occur in the process's environment (values compared by the caller's rule); nothing else is kept. */
   environMarkers?(pid: number, markers: readonly { name: string; value?: string }[]): Set<number>;
   /** `<runtime>:<short id>` when the process runs in a container. */

@@ -5,13 +5,14 @@
 // each file, refuses anything odd (symlink, hard link, not a regular file, oversize, bad JSON or
 // schema), attributes it to the file's OWNER uid (never to a user name the file claims) and deletes it.
 import { randomUUID } from 'node:crypto';
-import { closeSync, constants as fsc, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, chmodSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, fsyncSync, lstatSync, openSync, readSync, readdirSync, renameSync, rmdirSync, chmodSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { MAX_TEXT_CHARS } from '../../../shared/src/constants.js';
 import { ToolId } from '../../../shared/src/protocol/common.js';
-import { readPasswd } from '../platform/posix-users.js';
+import { passwdIndex } from '../platform/posix-users.js';
+import { ensureDir } from '../state/json-file.js';
 
 /** Sticky, world-writable, not world-readable: create yes, list or delete others' files no. */
 export const SPOOL_DIR_MODE = 0o1733;
@@ -72,9 +73,11 @@ export function requestsDir(stateDir: string): string {
  * strip bits). Refuses a spool that is a symlink or owned by someone else (pre-planted). Returns
  * whether other users can reach it at all: the state dir must let them traverse (o+x).
  */
-export function ensureSpool(stateDir: string): { dir: string; reachableByUsers: boolean } {
+export function ensureSpool(stateDir: string, log?: SpoolLog): { dir: string; reachableByUsers: boolean } {
   const dir = requestsDir(stateDir);
-  mkdirSync(dir, { recursive: true, mode: SPOOL_DIR_MODE });
+  // A file or link where the spool should be is set aside (the state folder is the agent's: only
+  // the agent's user could have put it there), then the spool is made afresh.
+  ensureDir(dir, SPOOL_DIR_MODE, log);
   const st = lstatSync(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a directory (symlink?); refusing to use it as the request spool`);
   const me = process.getuid?.();
@@ -158,10 +161,10 @@ export function takeRequests(
   for (const { name, file, st } of candidates) {
     const refuse = (why: string) => {
       log?.warn({ file: name, uid: st.uid, why }, 'refused an employee request file');
-      remove(file, log, why);
+      remove(file, log, why, st.isDirectory());
     };
     if (!st.isFile()) {
-      refuse(st.isSymbolicLink() ? 'symlink' : 'not a regular file');
+      refuse(st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'a folder' : 'not a regular file');
       continue;
     }
     if (st.nlink > 1) {
@@ -234,9 +237,12 @@ function readOwned(file: string, seen: Stats): { text: string; uid: number } | {
   }
 }
 
-function remove(file: string, log: SpoolLog | undefined, why: string): void {
+function remove(file: string, log: SpoolLog | undefined, why: string, isDir = false): void {
   try {
-    unlinkSync(file);
+    // A folder is removed only when empty (never recursively: its contents are the writer's, and
+    // a tree can be swapped under a recursive delete). A non-empty one stays, logged once per period.
+    if (isDir) rmdirSync(file);
+    else unlinkSync(file);
   } catch (err) {
     // Not fatal (already gone, or a read-only disk): log so a file taken twice can be explained.
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log?.error({ file, why, err: (err as Error).message }, 'could not remove a request file');
@@ -244,11 +250,7 @@ function remove(file: string, log: SpoolLog | undefined, why: string): void {
 }
 
 function passwdLookup(): (uid: number) => string | undefined {
-  let byUid: Map<number, string> | undefined;
-  return (uid) => {
-    byUid ??= new Map(readPasswd().map((u) => [u.uid!, u.user]));
-    return byUid.get(uid);
-  };
+  return (uid) => passwdIndex().byUid.get(uid)?.user;
 }
 
 function safeUserName(): string | undefined {

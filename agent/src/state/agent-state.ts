@@ -1,9 +1,9 @@
 // Small state files the agent keeps besides the outbox: the cached policy parts, the clock offset
 // from server time, the detections it currently knows (to report only changes), and the status
 // the run loop publishes for `edict-agent status`.
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { Detection, Stage } from '../../../shared/src/protocol/index.js';
+import { CollectorError, Detection, Stage } from '../../../shared/src/protocol/index.js';
 import { BUILTIN_CATALOG } from '../../../shared/src/catalog/builtin.js';
 import {
   PART_NAMES,
@@ -18,7 +18,7 @@ import {
 import { verifyPart } from '../../../shared/src/policy/signing.js';
 import type { StatePaths } from '../paths.js';
 import type { Logger } from '../log.js';
-import { readJsonFile, writeJsonAtomic } from './json-file.js';
+import { readJsonFile, writeFileAtomic, writeJsonAtomic } from './json-file.js';
 
 export const ClockState = z.strictObject({
   /** serverTime - localTime, in ms, measured at the last welcome (fallback after a reboot). */
@@ -58,6 +58,12 @@ export const AgentStatus = z.strictObject({
   since: z.iso.datetime({ offset: true }),
   lastError: z.string().nullable(),
   lastScanAt: z.iso.datetime({ offset: true }).nullable(),
+  /** Collectors whose last run did not complete (the same list the heartbeat carries). */
+  collectorErrors: z.array(CollectorError).default([]),
+  /** Set while the agent waits for an enrollment (none yet, or the credential was lost). */
+  needsEnrollment: z.strictObject({ since: z.iso.datetime({ offset: true }), reason: z.string(), lost: z.boolean() }).optional(),
+  /** The last time the outbox bound dropped events (reported to the server as a gap). */
+  lastOutboxGap: z.strictObject({ at: z.iso.datetime({ offset: true }), dropped: z.number().int().positive() }).optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
 
@@ -137,25 +143,28 @@ export function heldVersions(parts: HeldParts): PartVersions {
 /** Keeps the part in force as its .prev file, then writes the new one. */
 export function savePart(paths: Pick<StatePaths, 'policyParts'>, name: PartName, signed: SignedBundle): void {
   const files = paths.policyParts[name];
-  if (existsSync(files.current)) copyFileSync(files.current, files.previous);
+  // Copied by content (atomically): a folder or link at either name is set aside, never written through.
+  if (existsSync(files.current) && lstatSync(files.current).isFile()) writeFileAtomic(files.previous, readFileSync(files.current, 'utf8'), 0o644);
   writeJsonAtomic(files.current, signed, 0o644);
 }
 
-export function loadClock(file: string, log?: Logger): ClockState | undefined {
-  return readJsonFile(file, ClockState, log);
+export function loadClock(file: string, log?: Logger, moveAside = true): ClockState | undefined {
+  return readJsonFile(file, ClockState, log, moveAside);
 }
 export function saveClock(file: string, c: ClockState): void {
   writeJsonAtomic(file, c, 0o644);
 }
-export function loadKnown(file: string, log?: Logger): Record<string, KnownDetection> {
-  return readJsonFile(file, KnownDetections, log) ?? {};
+export function loadKnown(file: string, log?: Logger, moveAside = true): Record<string, KnownDetection> {
+  return readJsonFile(file, KnownDetections, log, moveAside) ?? {};
 }
 export function saveKnown(file: string, known: Record<string, KnownDetection>): void {
-  writeJsonAtomic(file, known); // every user's findings: the agent's eyes only (employees read their own view)
+  // Every user's findings: the agent's eyes only (employees read their own view). Not fsynced: lost,
+  // it only makes the agent report a finding's state once more (the server ignores the repeat).
+  writeJsonAtomic(file, known, undefined, { durable: false });
 }
-export function loadStatus(file: string, log?: Logger): AgentStatus | undefined {
-  return readJsonFile(file, AgentStatus, log);
+export function loadStatus(file: string, log?: Logger, moveAside = true): AgentStatus | undefined {
+  return readJsonFile(file, AgentStatus, log, moveAside);
 }
 export function saveStatus(file: string, s: AgentStatus): void {
-  writeJsonAtomic(file, s, 0o644);
+  writeJsonAtomic(file, s, 0o644, { durable: false }); // rewritten as the agent runs
 }

@@ -2,8 +2,10 @@
 // each, so the employee can see exactly what left the machine (`edict-agent status`). Rotates
 // to sent.jsonl.1 past SENT_LOG_MAX_BYTES. Readable by the agent's user only (it holds every user's
 // findings and requests); each employee reads their own share through the per-user views.
-import { appendFileSync, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, readFileSync, renameSync } from 'node:fs';
 import { PRIVATE_FILE_MODE, SENT_LOG_MAX_BYTES } from '../constants.js';
+import type { Logger } from '../log.js';
+import { setAside } from './json-file.js';
 import type { UserViews } from './user-views.js';
 
 export interface SentEntry {
@@ -15,11 +17,15 @@ export class SentLog {
   constructor(
     private readonly file: string,
     private readonly views?: UserViews,
+    private readonly log?: Logger,
   ) {}
 
   append(message: unknown, at = new Date()): void {
     this.views?.recordSent(message as { type: string }, at);
-    if (existsSync(this.file) && statSync(this.file).size > SENT_LOG_MAX_BYTES) renameSync(this.file, `${this.file}.1`);
+    const st = lstatOrUndefined(this.file);
+    // A folder or link where the log should be is set aside: the log is never written through a link.
+    if (st && !st.isFile()) setAside(this.file, this.log, 'the sent-message log is not a regular file');
+    else if (st && st.size > SENT_LOG_MAX_BYTES) renameSync(this.file, `${this.file}.1`);
     appendFileSync(this.file, JSON.stringify({ at: at.toISOString(), message }) + '\n', { mode: PRIVATE_FILE_MODE });
   }
 
@@ -27,7 +33,7 @@ export class SentLog {
   last(n: number): SentEntry[] {
     const lines: string[] = [];
     for (const f of [this.file, `${this.file}.1`]) {
-      if (lines.length >= n || !existsSync(f)) continue;
+      if (lines.length >= n || !existsSync(f) || !lstatOrUndefined(f)?.isFile()) continue;
       const chunk = readFileSync(f, 'utf8').split('\n').filter(Boolean);
       lines.unshift(...chunk.slice(-(n - lines.length)));
     }
@@ -40,5 +46,14 @@ export class SentLog {
       }
     }
     return out;
+  }
+}
+
+function lstatOrUndefined(p: string) {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // not written yet
+    throw err;
   }
 }

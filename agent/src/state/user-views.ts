@@ -4,14 +4,14 @@
 // (sent.jsonl, detections.json) stay readable by the agent's user only.
 // Files live in `<state>/users/`, a folder only the agent can write to; each user's file is owned
 // by that user (mode 0600) so they can read it but cannot redirect the agent's writes elsewhere.
-import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchownSync, mkdirSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, constants, existsSync, fchownSync, lstatSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
-import { readPasswd } from '../platform/posix-users.js';
-import type { UserHome } from '../platform/index.js';
+import { passwdIndex } from '../platform/posix-users.js';
 import { SENT_LOG_MAX_BYTES } from '../constants.js';
 import type { KnownDetection } from './agent-state.js';
-import { writeJsonAtomic } from './json-file.js';
+import { z } from 'zod';
+import { ensureDir, readJsonFile, setAside, writeJsonAtomic } from './json-file.js';
 
 const VIEWS_DIR_MODE = 0o711;
 const VIEW_FILE_MODE = 0o600;
@@ -26,8 +26,35 @@ export function viewPaths(stateDir: string, user?: string) {
     deviceLog: path.join(stateDir, DEVICE_LOG),
     sent: user ? path.join(dir, `${safe(user)}.sent.jsonl`) : undefined,
     detections: user ? path.join(dir, `${safe(user)}.detections.json`) : undefined,
+    requests: user ? path.join(dir, `${safe(user)}.requests.json`) : undefined,
+    notices: user ? path.join(dir, `${safe(user)}.notices.json`) : undefined,
   };
 }
+
+/** What became of one of the user's requests (read by their `ack` / `request-exception` command). */
+export const RequestResult = z.strictObject({
+  requestId: z.string(),
+  kind: z.enum(['ack', 'exception-request']),
+  toolId: z.string(),
+  at: z.iso.datetime({ offset: true }),
+  accepted: z.boolean(),
+  /** Why it was refused, in words the employee can act on. */
+  reason: z.string().optional(),
+});
+export type RequestResult = z.infer<typeof RequestResult>;
+
+/** A notice shown to the user (for the "notices shown to you" part of `status`). */
+export const ShownNotice = z.strictObject({
+  at: z.iso.datetime({ offset: true }),
+  toolId: z.string(),
+  kind: z.string(),
+  stage: z.string(),
+  summary: z.string(),
+});
+export type ShownNotice = z.infer<typeof ShownNotice>;
+
+/** Entries kept per user in the requests and notices views. */
+const VIEW_LIST_MAX = 50;
 
 /** OS user names can hold characters a file name should not. */
 function safe(user: string): string {
@@ -35,20 +62,17 @@ function safe(user: string): string {
 }
 
 export class UserViews {
-  private readonly owners: Map<string, UserHome>;
   /** Users whose findings view was written last time (an emptied view must be rewritten too). */
   private lastUsers = new Set<string>();
 
   constructor(
     private readonly stateDir: string,
     private readonly log?: Logger,
-  ) {
-    this.owners = new Map(readPasswd().map((u) => [u.user, u]));
-  }
+  ) {}
 
   private ensureDir(): string {
     const { dir } = viewPaths(this.stateDir);
-    mkdirSync(dir, { recursive: true, mode: VIEWS_DIR_MODE });
+    ensureDir(dir, VIEWS_DIR_MODE, this.log);
     chmodSync(dir, VIEWS_DIR_MODE);
     return dir;
   }
@@ -57,7 +81,9 @@ export class UserViews {
   recordSent(message: AnyMessage, at: Date): void {
     try {
       if (message.type !== 'report') {
-        appendFileSync(viewPaths(this.stateDir).deviceLog, JSON.stringify({ at: at.toISOString(), message }) + '\n', { mode: 0o644 });
+        const log = viewPaths(this.stateDir).deviceLog;
+        if (existsSync(log) && !lstatSync(log).isFile()) setAside(log, this.log, 'the device-level sent log is not a regular file');
+        appendFileSync(log, JSON.stringify({ at: at.toISOString(), message }) + '\n', { mode: 0o644 });
         return;
       }
       const byUser = new Map<string, unknown[]>();
@@ -82,11 +108,32 @@ export class UserViews {
       this.lastUsers = new Set(known.map((k) => k.detection.user));
       for (const [user, list] of byUser) {
         const file = viewPaths(this.stateDir, user).detections!;
-        writeJsonAtomic(file, list, VIEW_FILE_MODE);
+        writeJsonAtomic(file, list, VIEW_FILE_MODE, { durable: false }); // a copy of detections.json, rebuilt from it
         this.chownTo(file, user);
       }
     } catch (err) {
       this.log?.error({ err: (err as Error).message }, 'could not update the per-user view of findings');
+    }
+  }
+
+  /** Adds the outcome of a request to the user's own list (newest last). */
+  recordRequestResult(user: string, result: RequestResult): void {
+    this.appendToList(viewPaths(this.stateDir, user).requests!, user, RequestResult, result, 'requests');
+  }
+
+  /** Adds a notice shown to the user to their own list (newest last). */
+  recordNotice(user: string, notice: ShownNotice): void {
+    this.appendToList(viewPaths(this.stateDir, user).notices!, user, ShownNotice, notice, 'notices');
+  }
+
+  private appendToList<S extends z.ZodType>(file: string, user: string, schema: S, entry: z.infer<S>, what: string): void {
+    try {
+      this.ensureDir();
+      const list = readJsonFile(file, z.array(schema), this.log) ?? [];
+      writeJsonAtomic(file, [...list, entry].slice(-VIEW_LIST_MAX), VIEW_FILE_MODE);
+      this.chownTo(file, user);
+    } catch (err) {
+      this.log?.error({ err: (err as Error).message }, `could not update the per-user view of ${what}`);
     }
   }
 
@@ -103,7 +150,7 @@ export class UserViews {
   }
 
   private chownFd(fd: number, user: string): void {
-    const u = this.owners.get(user);
+    const u = passwdIndex().byName.get(user);
     if (process.getuid?.() !== 0 || u?.uid === undefined) return; // not running as root: the files are already the agent user's
     fchownSync(fd, u.uid, -1);
   }

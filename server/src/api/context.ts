@@ -20,6 +20,7 @@ import type { ReportExports } from '../reports/exports.js';
 import type { PreviewRuns } from '../compliance/preview.js';
 import type { DashboardSessions } from './sessions.js';
 import type { OperationKey } from './operations.js';
+import type { Readiness } from '../cluster/readiness.js';
 
 export interface ApiServices {
   store: Store;
@@ -34,6 +35,7 @@ export interface ApiServices {
   reports: ReportService;
   audit: AuditService;
   key: SigningKey;
+  readiness: Readiness;
   log: Logger;
   sessions: DashboardSessions;
   overview: LiveOverview;

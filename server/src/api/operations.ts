@@ -151,7 +151,8 @@ export const Schemas = {
 
 /** "METHOD /path" (OpenAPI path syntax) → operation. */
 export const OPERATIONS = {
-  'GET /health': { summary: 'Liveness, readiness detail, protocol and part versions', access: 'public' },
+  'GET /health': { summary: 'For load balancers: 200 when this node is ready, 503 with the reasons when not (database unreachable, draining); node, protocol and part versions, counters', access: 'public' },
+  'GET /ready': { summary: 'Readiness: 200 when this node can take agents and admins, 503 while its database is unreachable or it is draining', access: 'public' },
   'POST /session': {
     summary: 'Dashboard sign-in: trade an API token for a session cookie (edict_session: HttpOnly, SameSite=Strict, expiring); answers the role and the CSRF token every write with the cookie must send in x-edict-csrf',
     access: 'public',

@@ -110,6 +110,8 @@ export class AuditService {
   }
 
   private async checkpointIfGrown(): Promise<void> {
+    // One node of a cluster (the leader) keeps the periodic checkpoints.
+    if (!this.store.cluster.isLeader) return;
     const head = await this.store.audit.head();
     if (!head || head.seq === this.lastSeq) return;
     await this.checkpoint(true);

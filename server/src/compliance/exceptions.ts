@@ -48,6 +48,8 @@ export class ExceptionService {
     const input = { ...given, expiresAt: canonical(given.expiresAt) };
     if (!(await this.store.devices.get(input.deviceId))) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${input.deviceId}`);
     this.checkExpiry(input.expiresAt);
+    // Kept as the canonical instant (UTC, milliseconds): expiries are compared and ordered as text.
+    const expiresAt = new Date(input.expiresAt).toISOString();
     const id = newId('exc');
     const now = new Date().toISOString();
     await this.store.tx(async (r) => {
@@ -64,7 +66,7 @@ export class ExceptionService {
         decidedBy: actor,
         decidedAt: now,
         decisionNote: input.reason,
-        expiresAt: input.expiresAt,
+        expiresAt,
       });
       await this.afterDecision(id, 'exception-granted', actor, now);
       await this.policies.touchDeviceInTx(input.deviceId);
@@ -79,7 +81,7 @@ export class ExceptionService {
     let deviceId = '';
     await this.store.tx(async (r) => {
       deviceId = (await this.requireStatus(id, ['requested'])).deviceId;
-      await r.exceptions.decide(id, 'granted', actor, input.note ?? null, input.expiresAt);
+      await r.exceptions.decide(id, 'granted', actor, input.note ?? null, new Date(input.expiresAt).toISOString());
       await this.afterDecision(id, 'exception-granted', actor, (await r.exceptions.get(id))!.decidedAt!);
       await this.policies.touchDeviceInTx(deviceId);
     });
@@ -117,7 +119,8 @@ export class ExceptionService {
     const row = await this.store.exceptions.get(id);
     if (!row || row.status !== 'granted' || !row.expiresAt) return;
     await this.store.tx(async (r) => {
-      await r.exceptions.end(id, 'expired', 'system', row.expiresAt!);
+      // Conditional on it still being granted: ended once, whichever node gets there first.
+      if (!(await r.exceptions.end(id, 'expired', 'system', row.expiresAt!))) return;
       await r.compliance.fact(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', 'expiry reached', { exceptionId: id }, null);
       await r.audit.append('system', 'exception.expire', id, { deviceId: row.deviceId, toolId: row.toolId });
       await this.compliance.reconcile(row.deviceId, row.toolId, row.expiresAt!, 'exception-expired', { exceptionId: id });
@@ -141,8 +144,19 @@ export class ExceptionService {
 
   private async deliver(id: string): Promise<ExceptionRow> {
     const row = (await this.store.exceptions.get(id))!;
-    if (row.requestEvent && this.sink?.sendDecision(row)) await this.store.exceptions.markDecisionSent(id);
+    if (row.requestEvent) {
+      if (this.sink?.sendDecision(row)) await this.store.exceptions.markDecisionSent(id);
+      // Not connected here: the node that holds the device (if any) delivers it; else its next hello does.
+      else await this.store.cluster.notify({ kind: 'decision', exceptionId: id, deviceId: row.deviceId }).catch(() => undefined);
+    }
     return (await this.store.exceptions.get(id))!;
+  }
+
+  /** A decision another node made for a device connected here (cluster notice). */
+  async deliverFromPeer(id: string): Promise<void> {
+    const row = await this.store.exceptions.get(id);
+    if (!row?.requestEvent || row.decisionSent || !['granted', 'denied'].includes(row.status)) return;
+    if (this.sink?.sendDecision(row)) await this.store.exceptions.markDecisionSent(id);
   }
 
   private async requireStatus(id: string, allowed: ExceptionStatus[]): Promise<ExceptionRow> {

@@ -108,6 +108,8 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
       const s = this.store;
       // A tool no published version ever named has no state to keep (states only come from bans).
       if (!this.policies.everBanned(toolId)) return 'clear';
+      // Another node may be reconciling this pair right now: take turns (released at commit).
+      await s.compliance.lockPair(deviceId, toolId);
       const current = await s.compliance.current(deviceId, toolId);
       const nowIso = new Date().toISOString();
       const from = fromIso > nowIso ? nowIso : fromIso;
@@ -218,9 +220,17 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
     await this.store.compliance.addJob({ at: atIso, cause, tools });
   }
 
-  /** Starts working through queued jobs (after the transaction that queued them committed). */
+  /**
+   * Starts working through queued jobs (after the transaction that queued them committed). Jobs run
+   * on one node of a cluster, the leader: another node tells it there is work.
+   */
   kick(): void {
-    if (this.jobsRunning || this.jobsStopped) return;
+    if (this.jobsStopped) return;
+    if (!this.store.cluster.isLeader) {
+      this.store.cluster.notify({ kind: 'jobs' }).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not tell the leader about new compliance jobs'));
+      return;
+    }
+    if (this.jobsRunning) return;
     this.jobsRunning = true;
     void this.runJobs().finally(() => (this.jobsRunning = false));
   }
@@ -233,7 +243,7 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
   /** Resolves when no job is queued or running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.jobsRunning || (await this.store.compliance.nextJob())) {
-      this.kick();
+      if (this.store.cluster.isLeader) this.kick(); // a follower waits for the leader to run them
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -241,14 +251,15 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
   private async runJobs(): Promise<void> {
     try {
       for (;;) {
-        if (this.jobsStopped) return;
+        if (this.jobsStopped || !this.store.cluster.isLeader) return;
         const job = await this.store.compliance.nextJob();
         if (!job) return;
         const tools = job.tools ?? this.policies.bannedToolsEver();
         const pairs = new Map<string, { deviceId: string; toolId: string }>();
         for (const c of await this.store.compliance.all()) if (tools.includes(c.toolId)) pairs.set(`${c.deviceId}|${c.toolId}`, c);
         for (const p of await this.store.detections.present({ toolIds: tools })) pairs.set(`${p.deviceId}|${p.toolId}`, p);
-        const todo = [...pairs.values()];
+        // In (device, tool) order, as ingest takes them: two transactions never wait on each other in a circle.
+        const todo = [...pairs.values()].sort((a, b) => cmp(a.deviceId, b.deviceId) || cmp(a.toolId, b.toolId));
         let changed = 0;
         // Short transactions with the event loop free in between: agents and the API keep being served.
         for (let i = 0; i < todo.length; ) {
@@ -273,4 +284,8 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
       this.retryTimer.unref();
     }
   }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -131,7 +131,14 @@ dev
   .action(async (o: { search?: string; tag?: string; limit: string }) =>
     printList('/devices', ['id', 'hostname', 'platform', 'connected', 'lastSeenAt', 'applied.policies', 'revokedAt'], { search: o.search, tag: o.tag }, o.limit),
   );
-dev.command('show <id>').action(async (id: string) => print(await api().request('GET', `/devices/${encodeURIComponent(id)}`)));
+dev
+  .command('show <id>')
+  .description("one device: identity, connection, and the agent's last reported health (collectors that cannot complete)")
+  .action(async (id: string) => {
+    const d = await api().request<DeviceView>('GET', `/devices/${encodeURIComponent(id)}`);
+    if (program.opts<{ json?: boolean }>().json) return print(d);
+    process.stdout.write(renderDevice(d));
+  });
 dev
   .command('tags <id> [tags...]')
   .description("set a device's tags (policy scope); no tags clears them")
@@ -410,4 +417,34 @@ try {
   }
   process.stderr.write(`edictctl: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
+}
+
+interface DeviceView {
+  id: string;
+  hostname: string;
+  platform?: string;
+  connected?: boolean;
+  lastSeenAt?: string | null;
+  agentVersion?: string | null;
+  applied?: Record<string, number | null> | null;
+  revokedAt?: string | null;
+  tags?: string[];
+  lastHealth?: { outboxPending?: number; lastScanAt?: string | null; uptimeSec?: number; collectorErrors?: { collector: string; code: string; message: string; count: number; since: string }[] } | null;
+}
+
+/** `devices show` as text: who the device is, and whether its agent can see everything it should. */
+function renderDevice(d: DeviceView): string {
+  const h = d.lastHealth;
+  const lines = [
+    `${d.id}  ${d.hostname}${d.platform ? ` (${d.platform})` : ''}${d.revokedAt ? `  REVOKED ${d.revokedAt}` : ''}`,
+    `connected: ${d.connected ? 'yes' : 'no'}; last seen: ${d.lastSeenAt ?? 'never'}; agent ${d.agentVersion ?? '-'}; policy parts applied: ${d.applied ? Object.entries(d.applied).map(([k, v]) => `${k} ${v ?? '-'}`).join(', ') : '-'}; tags: ${d.tags?.length ? d.tags.join(', ') : '-'}`,
+  ];
+  if (!h) lines.push('health: no heartbeat yet');
+  else {
+    lines.push(`health: ${h.outboxPending ?? 0} events queued; last scan ${h.lastScanAt ?? 'never'}; agent up ${h.uptimeSec ?? 0} s`);
+    const errs = h.collectorErrors ?? [];
+    if (!errs.length) lines.push('collectors: all completed their last look');
+    for (const e of errs) lines.push(`collector ${e.collector} FAILING since ${e.since}: ${e.code} (${e.count} problem${e.count === 1 ? '' : 's'}) ${e.message} — its findings are kept, none reported removed`);
+  }
+  return lines.join('\n') + '\n';
 }

@@ -65,6 +65,8 @@ export class DeviceService {
       return revoked;
     });
     if (!ok) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${deviceId} (or already revoked)`);
+    // Whichever node holds its connection cuts it (this node's route cuts a local one).
+    await this.store.cluster.notify({ kind: 'revoked', deviceId }).catch(() => undefined);
     return (await this.store.devices.get(deviceId))!;
   }
 }

@@ -21,6 +21,7 @@ import { parseAgentFrame } from './parse.js';
 import { Presence } from './presence.js';
 import { HANDLERS, type GatewayContext } from './handlers/index.js';
 import { ConnectionRegistry } from './registry.js';
+import type { Readiness } from '../cluster/readiness.js';
 
 export class AgentGateway {
   readonly registry = new ConnectionRegistry();
@@ -32,6 +33,9 @@ export class AgentGateway {
   readonly presence: Presence;
   readonly fanout: FanOut;
   readonly caps: ConnectionCaps;
+  /** Set by the app: whether the node may take agents now. */
+  readiness?: Readiness;
+  private draining = false;
 
   constructor(
     ctx: Omit<GatewayContext, 'registry' | 'presence' | 'fanout' | 'caps'>,
@@ -76,6 +80,10 @@ export class AgentGateway {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     void this.upgrade(req, socket, head).catch((err) => {
+      if (err instanceof EdictError) {
+        if (err.code === 'EDICT_ERR_UNAVAILABLE') this.readiness?.markUnreachable(err.message);
+        return refuseUpgrade(socket, err.http, err.code);
+      }
       this.log.error({ err }, 'agent upgrade failed');
       refuseUpgrade(socket, 500, 'EDICT_ERR_INTERNAL');
     });
@@ -84,6 +92,8 @@ export class AgentGateway {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== AGENT_WS_PATH) return refuseUpgrade(socket, 404, 'EDICT_ERR_NOT_FOUND');
+    // Not ready (database unreachable, or draining): the agent goes to another node, or retries.
+    if (this.draining || (this.readiness && !this.readiness.ready)) return refuseUpgrade(socket, 503, 'EDICT_ERR_UNAVAILABLE');
     const credential = bearerToken(req.headers.authorization);
     if (!credential) return refuseUpgrade(socket, 401, 'EDICT_ERR_UNAUTHENTICATED');
     const device = await this.ctx.store.devices.findByCredential(credential);
@@ -137,6 +147,11 @@ export class AgentGateway {
       if (!conn.helloDone && msg.type !== 'hello') throw new EdictError('EDICT_ERR_HELLO_REQUIRED');
       await (HANDLERS[msg.type] as (c: GatewayContext, a: AgentConnection, m: typeof msg) => Promise<void>)(this.ctx, conn, msg);
     } catch (err) {
+      if (err instanceof EdictError && err.code === 'EDICT_ERR_UNAVAILABLE') {
+        // Nothing of it was committed: refuse with a retryable error and close; the agent sends it again.
+        this.readiness?.markUnreachable(err.message);
+        return conn.fail(err.code, err.detail, batchIdOf(raw));
+      }
       if (err instanceof EdictError) {
         conn.log.warn({ code: err.code, detail: err.detail }, 'agent message refused');
         if (++conn.badMessages > AGENT_MAX_BAD_MESSAGES) return conn.fail('EDICT_ERR_RATE_LIMITED', 'too many bad messages');
@@ -162,6 +177,21 @@ export class AgentGateway {
   /** Ends a device's live connection, e.g. after its credential is revoked. */
   disconnect(deviceId: string, code: ErrorCode): void {
     this.registry.get(deviceId)?.fail(code);
+  }
+
+  /**
+   * Before a stop: refuses new agents, lets each connection finish the frames it already sent (an
+   * in-flight report is committed and acknowledged), then closes it with EDICT_ERR_UNAVAILABLE so
+   * the agent reconnects, after its jittered backoff, to another node. Resolves when every
+   * connection has closed or `timeoutMs` passed.
+   */
+  async drain(timeoutMs: number): Promise<{ closed: number; left: number }> {
+    this.draining = true;
+    const n = this.open.size;
+    for (const conn of this.open) conn.enqueue(async () => conn.fail('EDICT_ERR_UNAVAILABLE', 'this server is stopping; use another'));
+    const deadline = Date.now() + timeoutMs;
+    while (this.open.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return { closed: n - this.open.size, left: this.open.size };
   }
 
   async close(): Promise<void> {

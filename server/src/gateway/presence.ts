@@ -79,7 +79,8 @@ export class Presence {
           } catch (err) {
             // Keep the newer values if the device was seen again meanwhile; retry next time.
             for (const u of batch) if (!this.dirty.has(u.id)) this.dirty.set(u.id, u);
-            this.log.error({ err, rows: batch.length }, 'presence flush failed; retrying');
+            if ((err as { code?: string }).code === 'EDICT_ERR_UNAVAILABLE') this.log.warn({ rows: batch.length }, 'presence flush waits for the database');
+            else this.log.error({ err, rows: batch.length }, 'presence flush failed; retrying');
             return;
           }
           await yieldToLoop();

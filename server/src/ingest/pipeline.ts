@@ -1,6 +1,7 @@
 // Ingest as a pipeline: reports from every connection are queued and written in shared
-// transactions (group commit), each transaction holding as many events as fit in INGEST_SLICE_MS
-// of work, with the event loop given back between transactions. A report is acknowledged only after
+// transactions (group commit), each transaction holding up to INGEST_MAX_EVENTS events (the
+// detections among them written by one batched insert), with the event loop given back between
+// transactions. A report is acknowledged only after
 // the commit that holds its last event; a report larger than one slice spans several commits, which
 // is safe because every event id is stored once (a resend after a crash only adds what is missing).
 // Compliance is reconciled once per device × tool touched in a transaction, from the earliest
@@ -9,10 +10,11 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { detectionKey, type Report, type ReportEvent } from '../../../shared/src/protocol/index.js';
 import type { ExceptionService } from '../compliance/exceptions.js';
 import type { ComplianceService } from '../compliance/service.js';
-import { INGEST_SLICE_MS, MAX_FUTURE_SKEW_MS } from '../constants.js';
+import { INGEST_MAX_EVENTS, INGEST_SLICE_MS, MAX_FUTURE_SKEW_MS } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { PolicyService } from '../policy/service.js';
-import type { Repos, Store } from '../store/index.js';
+import type { ClassifiedEvent, NewDetection, Repos, Store } from '../store/index.js';
+import { recordGap } from './report-gap.js';
 
 export interface IngestResult {
   accepted: number;
@@ -82,31 +84,36 @@ export class IngestPipeline {
     const involved = new Set<Item>();
     const finished: Item[] = [];
     const touched = new Map<string, Touched>();
-    const tags = new Map<string, readonly string[]>();
     let events = 0;
     try {
       await this.store.tx(async (r) => {
         const now = Date.now();
-        while (this.queue.length && performance.now() - start < INGEST_SLICE_MS) {
+        // Take up to INGEST_MAX_EVENTS queued events (a report may span transactions), then write
+        // the detections among them with one batched insert and one findings upsert.
+        const batch: { item: Item; event: ReportEvent }[] = [];
+        while (this.queue.length && batch.length < INGEST_MAX_EVENTS && (batch.length === 0 || performance.now() - start < INGEST_SLICE_MS)) {
           const item = this.queue[0];
           involved.add(item);
           const list = item.report.events;
-          while (item.next < list.length && (events === 0 || performance.now() - start < INGEST_SLICE_MS)) {
-            await this.one(r, item, list[item.next], now, touched, tags);
-            item.next++;
-            events++;
-          }
+          while (item.next < list.length && batch.length < INGEST_MAX_EVENTS) batch.push({ item, event: list[item.next++] });
           if (item.next < list.length) break;
           this.queue.shift();
           finished.push(item);
         }
-        for (const t of touched.values()) await this.compliance.reconcile(t.deviceId, t.toolId, t.from, t.cause, { eventId: t.eventId });
+        events = batch.length;
+        await this.write(r, batch, now, touched);
+        // In (device, tool) order, as bulk jobs take them: no two transactions wait on each other in a circle.
+        const pairs = [...touched.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : a.toolId < b.toolId ? -1 : a.toolId > b.toolId ? 1 : 0));
+        for (const t of pairs) await this.compliance.reconcile(t.deviceId, t.toolId, t.from, t.cause, { eventId: t.eventId });
       });
     } catch (err) {
       // Nothing of this transaction was stored: every report that had events in it is refused (the
-      // agent keeps it in its outbox and sends it again).
+      // agent keeps it in its outbox and sends it again). A transaction that never started (the
+      // database is unreachable) refuses every queued report: none of them can be stored now.
+      if (!involved.size) for (const i of this.queue) involved.add(i);
       this.queue = this.queue.filter((i) => !involved.has(i));
-      this.log.error({ err, reports: involved.size }, 'ingest commit failed');
+      if ((err as { code?: string }).code === 'EDICT_ERR_UNAVAILABLE') this.log.warn({ reports: involved.size }, 'ingest refused: database unreachable');
+      else this.log.error({ err, reports: involved.size }, 'ingest commit failed');
       for (const i of involved) i.reject(err as Error);
       return;
     }
@@ -115,36 +122,60 @@ export class IngestPipeline {
     for (const i of finished) i.resolve({ accepted: i.accepted, duplicates: i.report.events.length - i.accepted });
   }
 
-  private async one(r: Repos, item: Item, event: ReportEvent, now: number, touched: Map<string, Touched>, tags: Map<string, readonly string[]>): Promise<void> {
-    const deviceId = item.deviceId;
-    // An agent's clock can be wrong; an observation cannot come from the future.
-    const claimed = Date.parse(event.observedAt);
-    const at = new Date(claimed > now + MAX_FUTURE_SKEW_MS ? now : claimed).toISOString();
-    const touch = (toolId: string, cause: string) => {
+  /** Writes one slice of events inside the caller's transaction. */
+  private async write(r: Repos, batch: { item: Item; event: ReportEvent }[], now: number, touched: Map<string, Touched>): Promise<void> {
+    const touch = (deviceId: string, toolId: string, at: string, cause: string, eventId: string) => {
       const k = `${deviceId}|${toolId}`;
       const t = touched.get(k);
-      if (!t || at < t.from) touched.set(k, { deviceId, toolId, from: at, cause, eventId: event.eventId });
+      if (!t || at < t.from) touched.set(k, { deviceId, toolId, from: at, cause, eventId });
     };
+    const tags = new Map<string, readonly string[]>();
+    for (const { item, event } of batch) {
+      if (event.type === 'detection' && !tags.has(item.deviceId)) tags.set(item.deviceId, []);
+    }
+    for (const id of tags.keys()) tags.set(id, (await r.devices.get(id))?.tags ?? []);
+
+    const detections: (NewDetection & { item: Item })[] = [];
+    for (const { item, event } of batch) {
+      if (event.type !== 'detection') continue;
+      const at = observedAt(event, now);
+      const d = event.detection;
+      const v = this.policies.stageAt({ toolId: d.toolId, deviceId: item.deviceId, tags: tags.get(item.deviceId)!, user: d.user }, Date.parse(at));
+      detections.push({ item, deviceId: item.deviceId, batchId: item.report.batchId, c: { event, observedAt: at, stage: v.stage, policyId: v.policy?.id ?? null } });
+    }
+    const added = await r.detections.insertMany(detections);
+    const moved: { deviceId: string; detectionKey: string; c: ClassifiedEvent }[] = [];
+    for (const n of detections) {
+      if (!added.has(n.c.event.eventId)) continue;
+      n.item.accepted++;
+      const d = n.c.event.detection;
+      if (d.kind === 'usage') continue;
+      moved.push({ deviceId: n.deviceId, detectionKey: detectionKey(d), c: n.c });
+      touch(n.deviceId, d.toolId, n.c.observedAt, `detection-${n.c.event.state}`, n.c.event.eventId);
+    }
+    await r.detections.applyToFindings(moved);
+
+    for (const { item, event } of batch) {
+      if (event.type === 'detection') continue;
+      if (await this.other(r, item.deviceId, event, observedAt(event, now), touch)) item.accepted++;
+    }
+  }
+
+  /** An employee-side event (acknowledgement, exception request, notice, enforcement step); true if new. */
+  private async other(
+    r: Repos,
+    deviceId: string,
+    event: Exclude<ReportEvent, { type: 'detection' }>,
+    at: string,
+    touch: (deviceId: string, toolId: string, at: string, cause: string, eventId: string) => void,
+  ): Promise<boolean> {
     let isNew = false;
     switch (event.type) {
-      case 'detection': {
-        let deviceTags = tags.get(deviceId);
-        if (!deviceTags) tags.set(deviceId, (deviceTags = (await r.devices.get(deviceId))?.tags ?? []));
-        const d = event.detection;
-        const v = this.policies.stageAt({ toolId: d.toolId, deviceId, tags: deviceTags, user: d.user }, Date.parse(at));
-        const ce = { event, observedAt: at, stage: v.stage, policyId: v.policy?.id ?? null };
-        isNew = await r.detections.insert(deviceId, item.report.batchId, ce);
-        if (isNew && d.kind !== 'usage') {
-          await r.detections.applyToFinding(deviceId, detectionKey(d), ce);
-          touch(d.toolId, `detection-${event.state}`);
-        }
-        break;
-      }
       case 'acknowledgement':
         isNew = await r.compliance.addAcknowledgement(event.eventId, deviceId, event.toolId, event.user, event.stage, at);
         if (isNew) {
           await r.compliance.fact(deviceId, event.toolId, at, 'acknowledged', `acknowledged by ${event.user}`, { user: event.user, stage: event.stage }, event.eventId);
-          touch(event.toolId, 'acknowledged');
+          touch(deviceId, event.toolId, at, 'acknowledged', event.eventId);
         }
         break;
       case 'exception-request':
@@ -172,7 +203,16 @@ export class IngestPipeline {
           event.eventId,
         );
         break;
+      case 'gap':
+        isNew = await recordGap(r, deviceId, event, at);
+        break;
     }
-    if (isNew) item.accepted++;
+    return isNew;
   }
+}
+
+/** An agent's clock can be wrong; an observation cannot come from the future. */
+function observedAt(event: ReportEvent, now: number): string {
+  const claimed = Date.parse(event.observedAt);
+  return new Date(claimed > now + MAX_FUTURE_SKEW_MS ? now : claimed).toISOString();
 }

@@ -89,11 +89,19 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
     this.everBannedCache = new Set(spans.flatMap((s) => s.policy.tools));
   }
 
-  /** Re-reads policies and catalog and tells agents about `part` (call after a change committed in the store). */
-  async refresh(part: PartName, deviceIds?: string[]): Promise<void> {
+  /**
+   * Re-reads policies and catalog and tells agents about `part` (call after a change committed in
+   * the store). A change made on this node is also announced to the other nodes of a cluster
+   * (`fromPeer`: the change came from another node's notice, so it is not announced again).
+   */
+  async refresh(part: PartName, deviceIds?: string[], fromPeer = false): Promise<void> {
     await this.reload();
     if (part === 'device') for (const id of deviceIds ?? []) this.deviceParts.delete(id);
     this.emit('changed', part, deviceIds);
+    if (!fromPeer) {
+      const version = part === 'catalog' ? this.catalogVersion : part === 'policies' ? this.policiesVersion : undefined;
+      await this.store.cluster.notify({ kind: 'part', part, ...(version !== undefined ? { version } : {}), ...(deviceIds ? { deviceIds } : {}) }).catch(() => undefined);
+    }
   }
 
   /** Raises one device's part version inside the caller's transaction; call refresh('device', [id]) after the commit. */
@@ -176,12 +184,15 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
    * a crash never leaves a published ban without its consequences on the way.
    */
   async publish(id: string, actor: string, now = new Date()): Promise<Policy & { rolloutPart: number }> {
-    const row = await this.require(id);
-    if (row.status === 'retired') throw new EdictError('EDICT_ERR_VALIDATION', `policy ${id} is retired`);
-    this.checkTools(row.draft);
-    const policy = this.asPublished(id, row.draft, (row.latestVersion ?? 0) + 1, now);
-    const previous = (await this.store.policies.versions(id)).at(-1);
+    await this.require(id);
+    let policy!: Policy;
     const rolloutPart = await this.store.tx(async (r) => {
+      // The row stays locked until commit: two nodes publishing one policy number their versions in turn.
+      const row = (await r.policies.getForUpdate(id))!;
+      if (row.status === 'retired') throw new EdictError('EDICT_ERR_VALIDATION', `policy ${id} is retired`);
+      this.checkTools(row.draft);
+      policy = this.asPublished(id, row.draft, (row.latestVersion ?? 0) + 1, now);
+      const previous = (await r.policies.versions(id)).at(-1);
       const part = await r.policies.bumpPartVersion('policies');
       await r.policies.insertVersion(policy, actor, part);
       await r.audit.append(actor, 'policy.publish', id, { version: policy.version, tools: policy.tools, instants: policy.instants, scope: policy.scope, policiesPart: part });

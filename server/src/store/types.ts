@@ -1,6 +1,6 @@
 // The store boundary: one repository interface per resource, every method returning a promise, so
-// a second database (PostgreSQL, a later issue) can sit behind the same services and routes. The
-// SQLite implementation lives in ./sqlite and is chosen in ./index.ts; nothing else may import it.
+// either database sits behind the same services and routes: SQLite (./sqlite, the embedded default)
+// or PostgreSQL (./postgres, several nodes). Both are chosen in ./index.ts; nothing else imports them.
 // Invariants every implementation keeps: a repository method never opens a transaction of its own
 // (callers group writes with Store.tx), and the writes that a single writer used to keep safe by
 // accident (audit chain append, enrollment-token consumption, bundle version bump) are single
@@ -147,6 +147,8 @@ export interface DeviceRepo {
   recordPresence(updates: readonly PresenceUpdate[]): Promise<void>;
   /** Raises this device's part version (its tags or exceptions changed) and returns it. */
   bumpPartVersion(id: string): Promise<number>;
+  /** Part version and revocation of many devices at once (a node checking the agents it holds). */
+  partVersions(ids: readonly string[]): Promise<{ id: string; partVersion: number; revoked: boolean }[]>;
   /** Ids of active devices that have not confirmed policies-part version `version` (or later). */
   notConfirmed(policiesVersion: number): Promise<string[]>;
   /** Sets the tags and records the change in the device's tag history. */
@@ -201,15 +203,26 @@ export interface PresenceEvent {
   observedAt: string;
 }
 
+/** One detection event to store (ingest hands a whole slice of them to insertMany). */
+export interface NewDetection {
+  deviceId: string;
+  batchId: string;
+  c: ClassifiedEvent;
+}
+
 export interface DetectionRepo {
   /** Stores one event; false when its id was already stored (a replay). */
   insert(deviceId: string, batchId: string, c: ClassifiedEvent): Promise<boolean>;
+  /** Stores many events in order (one statement where the backend allows); returns the ids that were new. */
+  insertMany(rows: readonly NewDetection[]): Promise<Set<string>>;
   /**
    * Moves the finding (device × detection key: the current picture) to this event's state when the
    * event is the finding's newest by observedAt; an older event arriving late leaves it. Returns
    * whether the finding moved.
    */
   applyToFinding(deviceId: string, detectionKey: string, c: ClassifiedEvent): Promise<boolean>;
+  /** applyToFinding for many events, with the result of applying them one by one in order. */
+  applyToFindings(rows: readonly { deviceId: string; detectionKey: string; c: ClassifiedEvent }[]): Promise<void>;
   list(f: DetectionFilter): Promise<DetectionRow[]>;
   count(): Promise<number>;
   /** Installs and runs of one device × tool observed at or after `fromIso`, oldest first. */
@@ -259,6 +272,11 @@ export interface ComplianceRow {
 }
 
 export interface ComplianceRepo {
+  /**
+   * Serialises compliance updates of one device × tool until the caller's transaction ends (two
+   * nodes reconciling the same pair take turns); a no-op where one writer is all there is.
+   */
+  lockPair(deviceId: string, toolId: string): Promise<void>;
   current(deviceId: string, toolId: string): Promise<{ state: ComplianceState; since: string } | undefined>;
   all(filter?: { deviceId?: string }): Promise<{ deviceId: string; toolId: string; state: ComplianceState; since: string }[]>;
   /** A page of device × tool states (now, or as of an instant from the timeline), by device then tool. */
@@ -320,7 +338,8 @@ export interface ExceptionRepo {
   /** A page of exceptions by request time (then id). */
   page(q: PageQuery<[string, string]> & { deviceId?: string; status?: ExceptionStatus }): Promise<ExceptionRow[]>;
   decide(id: string, status: 'granted' | 'denied', by: string, note: string | null, expiresAt: string | null): Promise<void>;
-  end(id: string, status: 'revoked' | 'expired', by: string, at: string): Promise<void>;
+  /** Ends a granted exception (revoked or expired); false if it was no longer granted. */
+  end(id: string, status: 'revoked' | 'expired', by: string, at: string): Promise<boolean>;
   markDecisionSent(id: string): Promise<void>;
   /** Granted exceptions of a device whose expiry is after `atIso` (what its bundle carries). */
   inForce(deviceId: string, atIso: string): Promise<ExceptionRow[]>;
@@ -353,9 +372,15 @@ export interface PolicyRepo {
   bumpPartVersion(part: 'catalog' | 'policies'): Promise<number>;
   meta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  /** Sets a key only if it has no value yet; true for the one writer that set it. */
+  claimMeta(key: string, value: string): Promise<boolean>;
+  /** Raises a key to `value` if it is absent or lower (text order); true if this call moved it. */
+  advanceMeta(key: string, value: string): Promise<boolean>;
   createDraft(row: { id: string; name: string; draft: PolicySpec; createdBy: string }): Promise<void>;
   updateDraft(id: string, draft: PolicySpec): Promise<void>;
   get(id: string): Promise<PolicyRow | undefined>;
+  /** get() that also holds the policy's row until the transaction ends (two publishes of one policy take turns). */
+  getForUpdate(id: string): Promise<PolicyRow | undefined>;
   list(): Promise<PolicyRow[]>;
   /** Freezes a version, with the policies-part version that carries it to agents. */
   insertVersion(policy: Policy, by: string, policiesPart: number): Promise<void>;
@@ -526,9 +551,38 @@ export interface Repos {
   readonly rollups: RollupRepo;
 }
 
+/** A notice one node sends the others after a change committed: ids and versions, never content. */
+export type ClusterNotice =
+  | { kind: 'part'; part: 'catalog' | 'policies' | 'device'; version?: number; deviceIds?: string[] }
+  | { kind: 'revoked'; deviceId: string }
+  | { kind: 'decision'; exceptionId: string; deviceId: string }
+  | { kind: 'jobs' };
+
+/**
+ * What a server node shares with the other nodes on the same database. The embedded store has one
+ * node: it is always the leader and has nobody to tell. Events: `notice` (from another node),
+ * `leader` / `follower` (this node gained or lost the leadership), `resync` (the link to the other
+ * nodes was re-established: notices may have been missed, catch up from versions).
+ */
+export interface ClusterLink {
+  readonly nodeId: string;
+  readonly isLeader: boolean;
+  /** Tells every other node (fire and forget: delivery is at most once, a nudge, never the truth). */
+  notify(n: ClusterNotice): Promise<void>;
+  on(event: 'notice', fn: (n: ClusterNotice) => void): this;
+  on(event: 'leader' | 'follower' | 'resync', fn: () => void): this;
+  off(event: string, fn: (...args: any[]) => void): this; // eslint-disable-line @typescript-eslint/no-explicit-any
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface Store extends Repos {
   /** Which backend this is (for health and logs). */
-  readonly kind: 'sqlite';
+  readonly kind: 'sqlite' | 'postgres';
+  /** The other nodes on this database (none for the embedded store). */
+  readonly cluster: ClusterLink;
+  /** Resolves if the database answers now; throws EDICT_ERR_UNAVAILABLE if it does not. */
+  ping(): Promise<void>;
   /**
    * Runs fn in one transaction: all its writes commit together or none do. Store calls made while
    * fn runs (through `r` or through the store itself, in fn's async context) join the transaction;

@@ -2,16 +2,13 @@
 // Facts come from shared/research/detection-notes.md; each tool notes how sure those facts are
 // (verified on Linux here vs. third-party reports). Being in the catalog says nothing about being
 // banned or approved: that is the policy's call (Qoder and Tongyi Lingma are tools like any other).
-// Regexes are written with String.raw; `[\\/]` matches either path separator.
+// Regexes are written with String.raw; `[\\/]` matches either path separator. A package run without
+// installing it (`npx`, `npm exec`, `pnpm dlx`, `yarn dlx`, `bunx`) is found from `npmPackages` by the
+// agent's matcher, which checks that the process is itself the runner: no command-line regex here
+// would tell a runner from a terminal multiplexer or a grep whose arguments hold the same text.
 import { Tool, type ToolInput } from './schema.js';
 
 const S = String.raw`[\\/]`;
-
-/** A package run without installing it: `npx`, `npm exec`, `pnpm dlx`, `bunx`, `yarn dlx` (the name must end there or at `@version`). */
-function runnerPattern(pkg: string): string {
-  const name = pkg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return String.raw`(^|[\s\\/])(npx|npm(\.cmd)? exec|pnpm(\.cmd)? dlx|bunx|yarn(\.cmd)? dlx)(\s+-\S+)*\s+` + name + String.raw`(@\S*)?(\s|$)`;
-}
 
 type ToolSpec = Omit<ToolInput, 'signatures'> & { signatures: Partial<ToolInput['signatures']> };
 
@@ -42,7 +39,7 @@ const BUILTIN: ToolSpec[] = [
         String.raw`Caskroom${S}claude-code${S}[^\\/]+${S}claude$`,
         String.raw`WinGet${S}(Packages${S}Anthropic\.ClaudeCode[^\\/]*|Links)${S}claude\.exe$`,
       ],
-      cmdlinePatterns: [String.raw`@anthropic-ai${S}claude-code${S}cli\.js`, runnerPattern('@anthropic-ai/claude-code')],
+      cmdlinePatterns: [String.raw`@anthropic-ai${S}claude-code${S}cli\.js`],
       configDirs: ['~/.claude'],
       vscodeExtensions: ['anthropic.claude-code'],
       jetbrainsPlugins: ['com.anthropic.code.plugin'],
@@ -73,7 +70,7 @@ const BUILTIN: ToolSpec[] = [
         String.raw`\.codex${S}packages${S}(standalone|app-server-daemon)${S}releases${S}[^\\/]+${S}(bin${S})?codex(\.exe)?$`,
         String.raw`openai\.chatgpt-[^\\/]+${S}bin${S}[^\\/]+${S}codex(\.exe)?$`,
       ],
-      cmdlinePatterns: [String.raw`@openai${S}codex${S}bin${S}codex\.js`, runnerPattern('@openai/codex')],
+      cmdlinePatterns: [String.raw`@openai${S}codex${S}bin${S}codex\.js`],
       configDirs: ['~/.codex'],
       vscodeExtensions: ['openai.chatgpt'],
       macBundleIds: ['com.openai.codex'],
@@ -96,7 +93,7 @@ const BUILTIN: ToolSpec[] = [
     signatures: {
       npmPackages: ['@google/gemini-cli'],
       executables: ['gemini'],
-      cmdlinePatterns: [String.raw`@google${S}gemini-cli${S}bundle${S}gemini\.js`, runnerPattern('@google/gemini-cli')],
+      cmdlinePatterns: [String.raw`@google${S}gemini-cli${S}bundle${S}gemini\.js`],
       configDirs: ['~/.gemini'],
       vscodeExtensions: ['google.gemini-cli-vscode-ide-companion', 'google.geminicodeassist'],
       childEnvMarkers: ['GEMINI_CLI=1'],
@@ -112,7 +109,7 @@ const BUILTIN: ToolSpec[] = [
     signatures: {
       npmPackages: ['@qwen-code/qwen-code'],
       executables: ['qwen'],
-      cmdlinePatterns: [String.raw`@qwen-code${S}qwen-code${S}cli(-entry)?\.js`, runnerPattern('@qwen-code/qwen-code')],
+      cmdlinePatterns: [String.raw`@qwen-code${S}qwen-code${S}cli(-entry)?\.js`],
       configDirs: ['~/.qwen'],
       vscodeExtensions: ['qwenlm.qwen-code-vscode-ide-companion'],
       childEnvMarkers: ['QWEN_CODE=1'],
@@ -184,7 +181,7 @@ const BUILTIN: ToolSpec[] = [
     signatures: {
       npmPackages: ['@github/copilot', '@github/copilot-language-server'],
       exePathPatterns: [String.raw`@github${S}copilot-[a-z0-9]+-[a-z0-9]+${S}copilot(\.exe)?$`, String.raw`Caskroom${S}copilot-cli${S}`],
-      cmdlinePatterns: [String.raw`@github${S}copilot${S}npm-loader\.js`, String.raw`@github${S}copilot-language-server${S}`, runnerPattern('@github/copilot')],
+      cmdlinePatterns: [String.raw`@github${S}copilot${S}npm-loader\.js`, String.raw`@github${S}copilot-language-server${S}`],
       configDirs: ['~/.copilot'],
       vscodeExtensions: ['github.copilot', 'github.copilot-chat'],
       jetbrainsPlugins: ['com.github.copilot'],
@@ -209,7 +206,7 @@ const BUILTIN: ToolSpec[] = [
         String.raw`Qoder( IDE| CN| CN IDE)?\.app${S}Contents${S}MacOS${S}`,
         String.raw`Programs${S}Qoder( IDE)?${S}Qoder[^\\/]*\.exe$`,
       ],
-      cmdlinePatterns: [String.raw`@qoder(cn)?-ai${S}qodercli(cn)?${S}bundle${S}`, runnerPattern('@qoder-ai/qodercli')],
+      cmdlinePatterns: [String.raw`@qoder(cn)?-ai${S}qodercli(cn)?${S}bundle${S}`],
       configDirs: ['~/.qoder', '~/.qoder-cn'],
       jetbrainsPlugins: ['com.qoder'],
       macBundleIds: ['com.qoder.ide', 'com.qoder.app'],

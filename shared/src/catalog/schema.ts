@@ -42,7 +42,12 @@ export const Signatures = z.strictObject({
   processNames: names,
   /** Regexes (case-insensitive) on a running process's resolved executable path. */
   exePathPatterns: regexes,
-  /** Regexes (case-insensitive) on a running process's command line. */
+  /**
+   * Regexes (case-insensitive) on a running process's command line: for a node / bun process only on
+   * its script path; for other programs on the whole command line, except shells, terminal
+   * multiplexers, wrappers and text tools (their arguments carry other programs' command lines).
+   * Argument text is weak evidence: reported, never enough for the `stop` action.
+   */
   cmdlinePatterns: regexes,
   /** Config / data folders in a home directory: evidence of use, weaker than an install. */
   configDirs: names,

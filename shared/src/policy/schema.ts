@@ -27,12 +27,20 @@ export const Replacement = z.strictObject({
 export type Replacement = z.infer<typeof Replacement>;
 
 export const TimeZone = z.string().refine((tz) => IANAZone.isValidZone(tz), 'not an IANA time zone');
+/**
+ * A zone name in a part whose signature was verified: the server checked it when the policy was
+ * published, and agents decide on the resolved instants, so they do not check it again (that would
+ * load the time-zone database, ~8 MB of resident memory, into every agent).
+ */
+const SignedZoneName = z.string().min(1).max(64);
 
 /** Wall-clock time in `timeZone`, e.g. { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' }. */
-export const ZonedTime = z.strictObject({
-  at: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'local date-time YYYY-MM-DDTHH:mm'),
-  timeZone: TimeZone,
-});
+const zonedTime = (zone: z.ZodType<string>) =>
+  z.strictObject({
+    at: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'local date-time YYYY-MM-DDTHH:mm'),
+    timeZone: zone,
+  });
+export const ZonedTime = zonedTime(TimeZone);
 export type ZonedTime = z.infer<typeof ZonedTime>;
 
 /** report: record only · notify: tell the employee · warn: tell and ask for acknowledgement · stop: end running copies after a countdown. */
@@ -43,7 +51,7 @@ export type Action = z.infer<typeof Action>;
 export const StageName = Stage;
 export type StageName = Stage;
 
-const StageSpec = (defaultAction: Action) => ZonedTime.extend({ action: Action.default(defaultAction) });
+const StageSpec = (defaultAction: Action, zone: z.ZodType<string>) => zonedTime(zone).extend({ action: Action.default(defaultAction) });
 
 /** Who a ban applies to. Every list empty (the default) means every device and user. */
 export const Scope = z
@@ -58,9 +66,9 @@ export const Scope = z
   .default({ devices: [], tags: [], users: [] });
 export type Scope = z.infer<typeof Scope>;
 
-/** What an admin writes: a draft. */
-export const PolicySpec = z
-  .strictObject({
+/** What an admin writes: a draft (PolicySpec adds the checks of zone names and date order). */
+const policySpec = (zone: z.ZodType<string>) =>
+  z.strictObject({
     name: ShortText,
     tools: z.array(ToolId).min(1).max(50),
     reason: LocalizedText,
@@ -69,9 +77,9 @@ export const PolicySpec = z
     replacements: z.array(Replacement).max(20).default([]),
     stages: z.strictObject({
       /** Optional: without it the notice stage starts at publish. */
-      notice: StageSpec('notify').optional(),
-      enforce: StageSpec('warn'),
-      hard: StageSpec('stop').optional(),
+      notice: StageSpec('notify', zone).optional(),
+      enforce: StageSpec('warn', zone),
+      hard: StageSpec('stop', zone).optional(),
     }),
     /** Reminder cadence for notices (hours), and the tighter one in the last three days before enforcement. */
     reminders: z
@@ -79,8 +87,9 @@ export const PolicySpec = z
       .default({ everyHours: 24, lastDaysEveryHours: 4 }),
     /** Seconds between the warning and stopping a running copy, for the `stop` action. */
     stopCountdownSec: z.number().int().min(10).max(3600).default(300),
-  })
-  .superRefine((p, ctx) => {
+  });
+
+export const PolicySpec = policySpec(TimeZone).superRefine((p, ctx) => {
     // Dates must be in order; compared as instants so different zones are handled.
     const order = (['notice', 'enforce', 'hard'] as const).filter((s) => p.stages[s]);
     let prev: { s: string; t: number } | undefined;
@@ -118,12 +127,13 @@ export const StageInstants = z.strictObject({
 export type StageInstants = z.infer<typeof StageInstants>;
 
 /** A published, frozen policy version as agents receive it. */
-export const Policy = PolicySpec.safeExtend({
+const published = {
   id: z.string().min(1).max(64),
   version: z.number().int().positive(),
   publishedAt: Timestamp,
   instants: StageInstants,
-});
+};
+export const Policy = PolicySpec.safeExtend(published);
 export type Policy = z.infer<typeof Policy>;
 
 /** An exception in force for this device (device-wide) or one of its users. */
@@ -159,6 +169,15 @@ export const DevicePart = z.strictObject({
 export type DevicePart = z.infer<typeof DevicePart>;
 export const PolicyPart = z.discriminatedUnion('part', [CatalogPart, PoliciesPart, DevicePart]);
 export type PolicyPart = z.infer<typeof PolicyPart>;
+/**
+ * A part as read after its signature was verified: every field checked, except that zone names and
+ * date order are taken as published (see SignedZoneName). Used by verifyPart.
+ */
+export const VerifiedPolicyPart = z.discriminatedUnion('part', [
+  CatalogPart,
+  PoliciesPart.extend({ policies: z.array(policySpec(SignedZoneName).safeExtend(published)) }),
+  DevicePart,
+]);
 export const PART_NAMES = ['catalog', 'policies', 'device'] as const;
 export type PartName = (typeof PART_NAMES)[number];
 

@@ -6,7 +6,7 @@ import { EdictError } from '../errors.js';
 import { Ack } from './messages/ack.js';
 import { ErrorMessage } from './messages/error.js';
 import { ExceptionDecision } from './messages/exception-decision.js';
-import { Heartbeat } from './messages/heartbeat.js';
+import { CollectorError, Heartbeat } from './messages/heartbeat.js';
 import { Hello } from './messages/hello.js';
 import { PolicyMessage } from './messages/policy.js';
 import { PolicyApplied } from './messages/policy-applied.js';
@@ -15,8 +15,8 @@ import { Welcome } from './messages/welcome.js';
 
 export { PROTOCOL_VERSION } from './version.js';
 export * from './common.js';
-export { Ack, ErrorMessage, ExceptionDecision, Heartbeat, Hello, PolicyApplied, PolicyMessage, Report, Welcome };
-export { AcknowledgementEvent, DetectionEvent, EnforcementEvent, ExceptionRequestEvent, NoticeEvent, ReportEvent } from './messages/report.js';
+export { Ack, CollectorError, ErrorMessage, ExceptionDecision, Heartbeat, Hello, PolicyApplied, PolicyMessage, Report, Welcome };
+export { AcknowledgementEvent, DetectionEvent, EnforcementEvent, ExceptionRequestEvent, GapEvent, NoticeEvent, ReportEvent } from './messages/report.js';
 
 /** Messages an agent sends, by type. */
 export const AGENT_MESSAGES = { hello: Hello, report: Report, heartbeat: Heartbeat, 'policy-applied': PolicyApplied } as const;

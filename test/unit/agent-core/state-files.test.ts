@@ -1,7 +1,7 @@
 // Agent state files: atomic writes, corrupt files moved aside and reset (never a crash loop),
 // the sent-message log (verbatim, rotating, tolerant of a torn last line), backoff, agent config.
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { SentLog } from '../../../agent/src/state/sent-log.js';
 import { loadEnrollment } from '../../../agent/src/state/enrollment.js';
 import { AGENT_CLI } from '../../helpers/paths.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/tmp.js';
+import { waitFor } from '../../helpers/wait.js';
 
 afterAll(cleanupTempDirs);
 
@@ -67,28 +68,51 @@ describe('Backoff', () => {
 describe('agent config', () => {
   test('a bad agent.json names every bad field', () => {
     const file = path.join(tempDir(), 'agent.json');
-    writeFileSync(file, JSON.stringify({ logLevel: 'loud', scan: { processSchedule: 'every second', homes: [{ user: '' }], surprise: 1 } }));
-    expect(() => loadAgentConfig(file, true)).toThrow(/logLevel.*scan\.processSchedule.*scan\.homes\.0\.user.*scan\.homes\.0\.home.*surprise/s);
+    writeFileSync(file, JSON.stringify({ logLevel: 'loud', scan: { processIntervalMs: 'every second', homes: [{ user: '' }], surprise: 1 } }));
+    expect(() => loadAgentConfig(file, true)).toThrow(/logLevel.*scan\.processIntervalMs.*scan\.homes\.0\.user.*scan\.homes\.0\.home.*surprise/s);
   });
   test('edict-agent exits 78 with one line on a bad config', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'agent.json');
-    writeFileSync(file, '{"scan": {"inventorySchedule": "never"}}');
+    writeFileSync(file, '{"scan": {"inventoryIntervalMs": 0}}');
     const r = await promisify(execFile)(process.execPath, [AGENT_CLI, '--state-dir', dir, '--config', file, 'scan', '--once']).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
     );
     expect(r.code).toBe(78);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/EDICT_ERR_CONFIG: .*scan\.inventorySchedule/);
+    expect(r.stderr).toMatch(/EDICT_ERR_CONFIG: .*scan\.inventoryIntervalMs/);
   });
-  test('run without enrollment exits with EDICT_ERR_NOT_ENROLLED', async () => {
+  test('run without enrollment (and without --wait-for-enrollment or settings) exits with EDICT_ERR_NOT_ENROLLED', async () => {
     const dir = tempDir();
-    const r = await promisify(execFile)(process.execPath, [AGENT_CLI, '--state-dir', dir, 'run']).then(
+    const r = await promisify(execFile)(process.execPath, [AGENT_CLI, '--state-dir', dir, 'run'], { env: { ...process.env, EDICT_SERVER: '', EDICT_ENROLL_TOKEN: '' } }).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/EDICT_ERR_NOT_ENROLLED/);
+  });
+  test('run --wait-for-enrollment without enrollment waits for one and says so in status', async () => {
+    const dir = tempDir();
+    const child = spawn(process.execPath, [AGENT_CLI, '--state-dir', dir, 'run', '--wait-for-enrollment'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EDICT_SERVER: '', EDICT_ENROLL_TOKEN: '' } });
+    let err = '';
+    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    try {
+      const status = await waitFor(async () => {
+        const { stdout } = await promisify(execFile)(process.execPath, [AGENT_CLI, '--state-dir', dir, 'status', '--json']);
+        const v = JSON.parse(stdout);
+        return v.agent.running && v.needsEnrollment ? v : undefined;
+      }, 'status of a waiting agent');
+      expect(status.needsEnrollment).toMatchObject({ lost: false, reason: expect.stringMatching(/^not enrolled: no enrollment\.json/) });
+      expect(status.enrolled).toBe(false);
+      expect(child.exitCode).toBeNull();
+      expect(err).toMatch(/not enrolled and no enrollment settings: waiting/);
+      const text = (await promisify(execFile)(process.execPath, [AGENT_CLI, '--state-dir', dir, 'status'])).stdout;
+      expect(text).toMatch(/This device is not enrolled yet/);
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
   });
 });

@@ -20,7 +20,7 @@ import { parseLnk, scanStartMenu } from '../../../agent/src/collectors/windows-s
 import { parseRegQuery, uninstallDetections } from '../../../agent/src/collectors/windows-uninstall.js';
 import { readZipEntry } from '../../../agent/src/collectors/zip.js';
 import { configDirsCollector } from '../../../agent/src/collectors/config-dirs.js';
-import { CatalogIndex } from '../../../agent/src/matcher.js';
+import { CatalogIndex, runnerInvocation } from '../../../agent/src/matcher.js';
 import { currentPlatform } from '../../../agent/src/platform/index.js';
 import { containerFromCgroup } from '../../../agent/src/platform/cgroup.js';
 
@@ -56,15 +56,27 @@ describe('catalog', () => {
     expect(old.signatures.contentMarkers).toEqual([]);
     expect(Tool.safeParse({ ...old, signatures: { childEnvMarkers: ['not a marker!'] } }).success).toBe(false);
   });
-  test('runner patterns match npx/pnpm dlx/bunx of the package and not of a lookalike package', () => {
-    const m = (cmd: string) => index.cmdMatch(cmd)?.toolId;
-    expect(m('npm exec @anthropic-ai/claude-code')).toBe('claude-code');
-    expect(m('/usr/bin/npx -y @anthropic-ai/claude-code@2.1.197 -p hi')).toBe('claude-code');
-    expect(m('pnpm dlx @openai/codex')).toBe('codex-cli');
-    expect(m('bunx @google/gemini-cli')).toBe('gemini-cli');
-    expect(m('npx claude-code-helper')).toBeUndefined();
-    expect(m('npx @anthropic-ai/claude-code-helper')).toBeUndefined();
-    expect(m('node server.js')).toBeUndefined();
+  test('a package runner is recognised only when the process is the runner itself, for the exact package', () => {
+    // (executable basename, the command line as /proc shows it)
+    const m = (exe: string, cmd: string) => runnerInvocation(exe, cmd.split(/\s+/), index)?.toolId;
+    expect(m('node', 'npm exec @anthropic-ai/claude-code')).toBe('claude-code'); // npm's own title for `npx`
+    expect(m('node', 'node /usr/bin/npx -y @anthropic-ai/claude-code@2.1.197 -p hi')).toBe('claude-code');
+    expect(m('node', 'node /usr/lib/node_modules/npm/bin/npm-cli.js exec --yes -- @openai/codex')).toBe('codex-cli');
+    expect(m('node', 'npx -p @google/gemini-cli gemini')).toBe('gemini-cli');
+    expect(m('pnpm', 'pnpm dlx @openai/codex')).toBe('codex-cli');
+    expect(m('bun', 'bunx @google/gemini-cli')).toBe('gemini-cli');
+    expect(m('bun', 'bun x @google/gemini-cli')).toBe('gemini-cli');
+    expect(m('node', 'node /home/u/.yarn/bin/yarn.js dlx @qwen-code/qwen-code')).toBe('qwen-code');
+    // lookalike packages and other npm commands
+    expect(m('node', 'npx claude-code-helper')).toBeUndefined();
+    expect(m('node', 'npx @anthropic-ai/claude-code-helper')).toBeUndefined();
+    expect(m('node', 'npm install -g @anthropic-ai/claude-code')).toBeUndefined();
+    expect(m('node', 'node server.js @anthropic-ai/claude-code')).toBeUndefined();
+    // programs whose arguments merely hold a runner command line
+    expect(m('tmux', 'tmux new-session -d npx @anthropic-ai/claude-code')).toBeUndefined();
+    expect(m('grep', 'grep -F npx @anthropic-ai/claude-code session.log')).toBeUndefined();
+    expect(m('bash', 'bash -c npx @anthropic-ai/claude-code')).toBeUndefined();
+    expect(m('sh', '/bin/sh /tmp/bin/npx @anthropic-ai/claude-code')).toBeUndefined(); // a script named npx is not npm's
   });
 });
 

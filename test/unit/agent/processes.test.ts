@@ -2,7 +2,7 @@
 // per-pid runtime files only for live pids that started before the file, the /proc fast path only
 // reading new pids, and content identity read once per file version.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BUILTIN_CATALOG } from '../../../shared/src/catalog/builtin.js';
@@ -13,6 +13,7 @@ import type { ScanContext } from '../../../agent/src/collectors/types.js';
 import { CatalogIndex } from '../../../agent/src/matcher.js';
 import { currentPlatform } from '../../../agent/src/platform/index.js';
 import { ensureRealTool } from '../../helpers/real-tools.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const linux = process.platform === 'linux';
 let tmp: string;
@@ -32,14 +33,24 @@ afterEach(() => {
 function ctx(index: CatalogIndex, users: { user: string; home: string }[] = []): ScanContext {
   return { index, platform: currentPlatform(), users, pathDirs: [], extraNpmPrefixes: [], selfPid: process.pid };
 }
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The command line of a pid as /proc shows it ('' once it ended). */
+const cmdline = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').split('\0').join(' ');
+  } catch {
+    return ''; // ended
+  }
+};
+/** Waits until `pid` runs `cmd` (a spawned child shows the test runner's command line until its exec). */
+const execd = (pid: number, cmd: string) => waitFor(() => cmdline(pid) === cmd, `pid ${pid} to run ${cmd}`);
+const childrenOf = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 
 (linux ? test : test.skip)('a child carrying CLAUDECODE=1 betrays its parent; only the marker name is reported', async () => {
   const index = new CatalogIndex(BUILTIN_CATALOG);
   // parent: a shell without the marker that starts a child with it (like Claude Code's tool shells)
   const parent = spawn('/bin/sh', ['-c', 'CLAUDECODE=1 SECRET_TOKEN=abc sleep 30 & wait'], { stdio: 'ignore', env: { PATH: process.env.PATH } });
   kids.push(parent);
-  await wait(200);
+  await waitFor(() => childrenOf(parent.pid!).some((c) => cmdline(c) === 'sleep 30'), 'the marked child to run');
   const ds = await processesCollector.collect(ctx(index));
   const d = ds.find((x) => x.evidence.pid === parent.pid);
   expect(d).toMatchObject({ toolId: 'claude-code', kind: 'running', evidence: { signature: 'child-env:CLAUDECODE=1', path: expect.stringMatching(/sh$|dash$|bash$/) } });
@@ -52,10 +63,15 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const tracker = trackerFor(index);
   const k = spawn('sleep', ['30'], { stdio: 'ignore' });
   kids.push(k);
-  await wait(100);
+  await execd(k.pid!, 'sleep 30');
+  const before = new Set(tracker.seen.keys());
   await processesCollector.collect(ctx(index));
+  // Only pids not seen by the first poll are read (other tests start processes on this machine at
+  // the same time, so "new" is counted, not assumed to be just ours), plus the small re-check slice.
+  const fresh = [...tracker.seen.keys()].filter((p) => !before.has(p)).length;
   expect(tracker.examined).toBeGreaterThanOrEqual(1);
-  expect(tracker.examined).toBeLessThan(10); // not the whole list again
+  expect(tracker.examined).toBeLessThanOrEqual(fresh);
+  expect(tracker.examined).toBeLessThan(tracker.seen.size / 2); // not the whole list again
   expect(tracker.seen.has(k.pid!)).toBe(true);
 });
 
@@ -65,7 +81,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
   mkdirSync(path.join(home, '.claude/sessions'), { recursive: true });
   const live = spawn('sleep', ['30'], { stdio: 'ignore' });
   kids.push(live);
-  await wait(100);
+  await execd(live.pid!, 'sleep 30');
   writeFileSync(path.join(home, '.claude/sessions', `${live.pid}.json`), '{}');
   writeFileSync(path.join(home, '.claude/sessions', '4000000.json'), '{}'); // no such pid (above pid_max)
   const c = ctx(index, [{ user: 'ann', home }]);

@@ -1,7 +1,7 @@
 // Stopper details on real processes: repeated warnings before the end of a longer countdown, a
 // warning that cannot be shown stops the sequence before any signal, duplicates are one target.
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals';
-import { stopProcesses, type StopStep } from '../../../agent/src/enforce/stopper.js';
+import { defaultProbe, stopProcesses, type StopStep } from '../../../agent/src/enforce/stopper.js';
 import { spawnNamedSleeper, type NamedProcess } from '../../helpers/processes.js';
 import { cleanupTempDirs } from '../../helpers/tmp.js';
 
@@ -42,8 +42,13 @@ describe('stopProcesses', () => {
   test('a warning that cannot be shown: no signal is sent and the error surfaces', async () => {
     const p = await sleeper('claude');
     const steps: StopStep[] = [];
+    // The real probe, with every signal it is asked to send recorded (and sent).
+    const real = defaultProbe();
+    const signalled: string[] = [];
+    const probe = { ...real, signal: (pid: number, sig: 'SIGTERM' | 'SIGKILL') => (signalled.push(sig), real.signal(pid, sig)) };
     await expect(
       stopProcesses([{ pid: p.child.pid!, exe: p.exe, toolId: 'claude-code', user: 'u' }], {
+        probe,
         countdownMs: 100,
         warn: () => {
           throw new Error('no session bus');
@@ -52,7 +57,8 @@ describe('stopProcesses', () => {
       }),
     ).rejects.toThrow('no session bus');
     expect(steps).toEqual([]);
-    await new Promise((r) => setTimeout(r, 300));
+    // The sequence ended at the failed warning: nothing was signalled, nothing is left to fire later.
+    expect(signalled).toEqual([]);
     expect(p.child.exitCode).toBeNull();
     expect(p.child.signalCode).toBeNull();
   });

@@ -17,9 +17,14 @@ const report = {
     { eventId: '6c3e9241-85d4-4d8b-83b8-a96b82bb771a', type: 'notice', observedAt: '2026-11-21T05:32:07.000Z', toolId: 'claude-code', user: 'alice', stage: 'notice', reason: 'stage-change', locale: 'zh-CN', channel: 'freedesktop-dbus', delivered: true },
     { eventId: '7c3e9241-85d4-4d8b-83b8-a96b82bb771a', type: 'enforcement', observedAt: '2026-11-21T05:32:08.000Z', toolId: 'claude-code', user: 'alice', pid: 4242, step: 'warned', secondsLeft: 300 },
     { eventId: '8c3e9241-85d4-4d8b-83b8-a96b82bb771a', type: 'exception-request', observedAt: '2026-11-21T05:32:09.000Z', toolId: 'claude-code', user: 'alice', reason: 'migration until 31 July' },
+    { eventId: '9c3e9241-85d4-4d8b-83b8-a96b82bb771a', type: 'gap', observedAt: '2026-11-22T05:00:00.000Z', reason: 'outbox-full', dropped: 120, from: '2026-11-21T06:00:00.000Z', to: '2026-11-21T09:00:00.000Z', byType: { detection: 118, notice: 2 }, tools: ['claude-code'] },
   ],
 };
-const heartbeat = { type: 'heartbeat', sentAt: '2026-11-21T05:32:36.642Z', health: { outboxPending: 0, lastScanAt: null, uptimeSec: 30 } };
+const heartbeat = {
+  type: 'heartbeat',
+  sentAt: '2026-11-21T05:32:36.642Z',
+  health: { outboxPending: 0, lastScanAt: null, uptimeSec: 30, collectorErrors: [{ collector: 'python-package', code: 'EACCES', message: "EACCES: permission denied, scandir '/home/alice/.venv/lib'", count: 1, since: '2026-11-21T05:32:30.000Z' }] },
+};
 
 describe('documentedFields', () => {
   test('reads the tables of the fields section', () => {
@@ -83,7 +88,7 @@ describe('docs/privacy.md and the protocol agree', () => {
 
   test('every field an agent message can carry is documented', () => {
     // The walk reaches every event kind (a vacuous pass would prove nothing).
-    for (const p of ['hello.device.arch', 'heartbeat.health.lastScanAt', 'report.events[].detection.evidence.sha256', 'report.events[].locale', 'report.events[].secondsLeft']) expect(fromSchemas).toContain(p);
+    for (const p of ['hello.device.arch', 'heartbeat.health.lastScanAt', 'report.events[].detection.evidence.sha256', 'report.events[].locale', 'report.events[].secondsLeft', 'report.events[].byType.detection', 'heartbeat.health.collectorErrors[].since']) expect(fromSchemas).toContain(p);
     expect([...fromSchemas].filter((p) => !documentedFields().has(p))).toEqual([]);
   });
 

@@ -4,9 +4,9 @@
 // may not list the folder, may not remove another's file.
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, linkSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, readdirSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureSpool, MAX_REQUEST_BYTES, requestsDir, takeRequests, writeRequest, type SpoolLog } from '../../../agent/src/requests/spool.js';
+import { ensureSpool, MAX_REQUEST_BYTES, requestsDir, SPOOL_DIR_MODE, takeRequests, writeRequest, type SpoolLog } from '../../../agent/src/requests/spool.js';
 import { ensureTestUser, isRoot } from '../../helpers/dbus.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/tmp.js';
 
@@ -39,10 +39,18 @@ describe('request spool', () => {
     expect(r.reachableByUsers).toBe(false); // tempDir is 0700: the agent must open its state dir to o+x
   });
 
-  test('ensureSpool refuses a symlink planted in place of the spool', () => {
+  test('ensureSpool sets aside a symlink planted in place of the spool (never follows it)', () => {
     const state = tempDir('edict-state-');
-    symlinkSync(tempDir(), requestsDir(state));
-    expect(() => ensureSpool(state)).toThrow(/not a directory/);
+    const elsewhere = tempDir();
+    symlinkSync(elsewhere, requestsDir(state));
+    const logged: unknown[] = [];
+    ensureSpool(state, { warn: () => {}, error: (o) => logged.push(o) });
+    // The link was set aside (not followed): the spool is a real folder of the agent's, the target untouched.
+    expect(lstatSync(requestsDir(state)).isDirectory()).toBe(true);
+    expect(lstatSync(requestsDir(state)).mode & 0o7777).toBe(SPOOL_DIR_MODE);
+    expect(readdirSync(state).filter((f) => f.startsWith('requests.corrupt-'))).toHaveLength(1);
+    expect(lstatSync(elsewhere).mode & 0o7777).not.toBe(SPOOL_DIR_MODE);
+    expect(logged).toHaveLength(1);
   });
 
   test('an ack and an exception request round-trip, oldest first, and are removed', () => {

@@ -49,6 +49,27 @@ describe('loadServerConfig', () => {
     expect(configError(() => loadServerConfig({ flags: { port: '70000' } }))).toMatch(/port: .*\(from flag --port\)/);
   });
 
+  test('store: postgres from the environment with its URL and pool size; the signing key defaults into the data folder', () => {
+    const cfg = loadServerConfig({
+      env: { EDICT_SERVER_STORE: 'postgres', EDICT_SERVER_DATABASE_URL: 'postgres://edict:pw@db.internal:5432/edict', EDICT_SERVER_DATABASE_POOL_SIZE: '20' },
+      flags: { dataDir: '/var/lib/edict' },
+    });
+    expect(cfg).toMatchObject({ store: 'postgres', databaseUrl: 'postgres://edict:pw@db.internal:5432/edict', databasePoolSize: 20, signingKeyFile: '/var/lib/edict/signing-key.pem' });
+    expect(loadServerConfig({ env: { EDICT_SERVER_SIGNING_KEY_FILE: '/etc/edict/key.pem' } })).toMatchObject({ store: 'sqlite', signingKeyFile: '/etc/edict/key.pem' });
+  });
+
+  test('postgres without a URL, a URL that is not postgres://, sqlite with a URL: each named, and the password never shown', () => {
+    expect(configError(() => loadServerConfig({ env: { EDICT_SERVER_STORE: 'postgres' }, flags: { port: 'x' } }))).toMatch(
+      /port: .*databaseUrl: is required when store is postgres \(store from environment EDICT_SERVER_STORE\)/,
+    );
+    const bad = configError(() => loadServerConfig({ env: { EDICT_SERVER_STORE: 'postgres', EDICT_SERVER_DATABASE_URL: 'mysql://u:s3cret@h/db', EDICT_SERVER_DATABASE_POOL_SIZE: '1' } }));
+    expect(bad).toMatch(/databaseUrl: must be a postgres:\/\/ or postgresql:\/\/ URL \(from environment EDICT_SERVER_DATABASE_URL\)/);
+    expect(bad).toMatch(/databasePoolSize: /);
+    expect(bad).not.toContain('s3cret');
+    expect(configError(() => loadServerConfig({ env: { EDICT_SERVER_DATABASE_URL: 'postgres://u:s3cret@h/db' } }))).toMatch(/store: is sqlite but databaseUrl is set/);
+    expect(configError(() => loadServerConfig({ env: { EDICT_SERVER_STORE: 'mongodb' } }))).toMatch(/store: .*\(from environment EDICT_SERVER_STORE\)/);
+  });
+
   test('a config file that is not JSON, or not an object, is refused', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'a.json'), '{ port: 1 ');

@@ -60,7 +60,7 @@ beforeAll(async () => {
   callers.admin = server.adminToken;
   for (const role of ['auditor', 'helpdesk'] as const) callers[role] = (await server.api('POST', '/tokens', { role, name: `${role}-walker` })).body.token;
   const expired = (await server.api('POST', '/tokens', { role: 'admin', name: 'expired-one', expiresAt: new Date(Date.now() + 3600_000).toISOString() })).body;
-  server.db.prepare('UPDATE api_tokens SET expires_at = ? WHERE id = ?').run('2001-01-01T00:00:00.000Z', expired.id);
+  await server.sql.run('UPDATE api_tokens SET expires_at = ? WHERE id = ?', '2001-01-01T00:00:00.000Z', expired.id);
   callers.expired = expired.token;
   const revoked = (await server.api('POST', '/tokens', { role: 'admin', name: 'revoked-one' })).body;
   expect((await server.api('DELETE', `/tokens/${revoked.id}`)).status).toBe(204);

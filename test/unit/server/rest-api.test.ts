@@ -1,8 +1,8 @@
 // The REST admin API on a real server (port 0, temporary database): authentication and roles,
 // enrollment tokens (expiry, revocation, use count), validation errors that name every field,
 // malformed and oversized bodies, policy creation, OpenAPI. Bad requests change nothing.
-import { PROTOCOL_VERSION } from '../../../shared/src/protocol/version.js';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { PROTOCOL_VERSION } from '../../../shared/src/protocol/version.js';
 import { api, startTestServer, type TestServer } from '../../helpers/server.js';
 import { cleanupTempDirs } from '../../helpers/tmp.js';
 
@@ -48,7 +48,7 @@ describe('API tokens', () => {
     const created = await server.api('POST', '/tokens', { role: 'helpdesk', name: 'helpdesk-wang', expiresAt: '2099-01-01T00:00 Asia/Shanghai' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ role: 'helpdesk', name: 'helpdesk-wang', token: expect.stringMatching(/^edict_hlp_/), expiresAt: '2098-12-31T16:00:00.000Z' });
-    const stored = server.db.prepare('SELECT token_hash FROM api_tokens WHERE id = ?').pluck().get(created.body.id) as string;
+    const stored = (await server.sql.value('SELECT token_hash FROM api_tokens WHERE id = ?', created.body.id)) as string;
     expect(stored).toMatch(/^[0-9a-f]{64}$/);
     expect((await api(server.url, created.body.token, 'GET', '/devices')).status).toBe(200);
     const list = (await server.api('GET', '/tokens')).body.items;
@@ -99,29 +99,29 @@ describe('enrollment', () => {
     const created = await server.api('POST', '/enrollment-tokens', { label: 'wave 1', maxUses: 2 });
     expect(created.status).toBe(201);
     expect(created.body.token).toMatch(/^edict_enr_/);
-    const stored = server.db.prepare('SELECT token_hash FROM enrollment_tokens WHERE id = ?').pluck().get(created.body.id) as string;
+    const stored = (await server.sql.value('SELECT token_hash FROM enrollment_tokens WHERE id = ?', created.body.id)) as string;
     expect(stored).not.toContain(created.body.token);
     expect(JSON.stringify((await server.api('GET', '/enrollment-tokens')).body)).not.toContain(created.body.token);
     const r = await api(server.url, undefined, 'POST', '/enroll', { token: created.body.token, hostname: 'laptop-1' });
     expect(r.status).toBe(201);
     expect(r.body.credential).toMatch(/^edict_dev_/);
-    const devCred = server.db.prepare('SELECT credential_hash FROM devices WHERE id = ?').pluck().get(r.body.deviceId) as string;
+    const devCred = (await server.sql.value('SELECT credential_hash FROM devices WHERE id = ?', r.body.deviceId)) as string;
     expect(devCred).toMatch(/^[0-9a-f]{64}$/);
   });
   test('a used-up, revoked, expired or unknown token is refused and creates no device', async () => {
-    const devices = () => server.db.prepare('SELECT count(*) FROM devices').pluck().get();
+    const devices = () => server.sql.value('SELECT count(*) FROM devices');
     const once = (await server.api('POST', '/enrollment-tokens', { maxUses: 1 })).body;
     expect((await api(server.url, undefined, 'POST', '/enroll', { token: once.token, hostname: 'a' })).status).toBe(201);
-    const before = devices();
+    const before = await devices();
     expect((await api(server.url, undefined, 'POST', '/enroll', { token: once.token, hostname: 'b' })).body.error.code).toBe('EDICT_ERR_ENROLLMENT_TOKEN_INVALID');
     const revoked = (await server.api('POST', '/enrollment-tokens', {})).body;
     expect((await server.api('DELETE', `/enrollment-tokens/${revoked.id}`)).status).toBe(204);
     expect((await api(server.url, undefined, 'POST', '/enroll', { token: revoked.token, hostname: 'c' })).body.error.code).toBe('EDICT_ERR_ENROLLMENT_TOKEN_INVALID');
     const expired = (await server.api('POST', '/enrollment-tokens', { ttlHours: 1 })).body;
-    server.db.prepare('UPDATE enrollment_tokens SET expires_at = ? WHERE id = ?').run('2000-01-01T00:00:00.000Z', expired.id);
+    await server.sql.run('UPDATE enrollment_tokens SET expires_at = ? WHERE id = ?', '2000-01-01T00:00:00.000Z', expired.id);
     expect(await api(server.url, undefined, 'POST', '/enroll', { token: expired.token, hostname: 'd' })).toMatchObject({ status: 401, body: { error: { code: 'EDICT_ERR_ENROLLMENT_TOKEN_EXPIRED' } } });
     expect((await api(server.url, undefined, 'POST', '/enroll', { token: 'edict_enr_unknown', hostname: 'e' })).body.error.code).toBe('EDICT_ERR_ENROLLMENT_TOKEN_INVALID');
-    expect(devices()).toBe(before);
+    expect(await devices()).toBe(before);
   });
 });
 

@@ -17,7 +17,7 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('agent → server', () => {
   test('valid hello, report and heartbeat parse unchanged', () => {
-    const msgs = [hello(), report(2), { type: 'heartbeat', sentAt: new Date().toISOString(), health: { outboxPending: 0, lastScanAt: null, uptimeSec: 5 } }];
+    const msgs = [hello(), report(2), { type: 'heartbeat', sentAt: new Date().toISOString(), health: { outboxPending: 0, lastScanAt: null, uptimeSec: 5, collectorErrors: [{ collector: 'python-package', code: 'EACCES', message: 'permission denied', count: 1, since: new Date().toISOString() }] } }];
     for (const m of msgs) expect(parseAgentMessage(JSON.stringify(m))).toEqual(m);
   });
   test.each([

@@ -12,7 +12,7 @@ interface Health {
   outboxPending?: number;
   lastScanAt?: string | null;
   uptimeSec?: number;
-  collectorErrors?: { collector: string; message: string; at: string }[];
+  collectorErrors?: { collector: string; code: string; message: string; count: number; since: string }[];
 }
 
 export function DeviceView({ id }: { id: string }) {
@@ -57,7 +57,8 @@ export function DeviceView({ id }: { id: string }) {
             <ul data-testid="collector-errors">
               {h.collectorErrors.map((e) => (
                 <li key={e.collector}>
-                  <code>{e.collector}</code>: {e.message} <span class="muted small">({fmtInstant(e.at)})</span>
+                  <code>{e.collector}</code> {t('device.failingSince')} {fmtInstant(e.since)} ({fmtRelative(e.since)}): <code>{e.code}</code> {e.message}
+                  {e.count > 1 ? <span class="muted small"> (+{fmtNum(e.count - 1)})</span> : null}
                 </li>
               ))}
             </ul>

@@ -13,6 +13,10 @@ const COLUMNS = `seq, device_id AS deviceId, tool_id AS toolId, at, kind, from_s
 export class SqliteCompliance implements ComplianceRepo {
   constructor(private readonly c: SqliteConnection) {}
 
+  async lockPair(_deviceId: string, _toolId: string): Promise<void> {
+    // One writer (the store's queue): compliance updates never interleave.
+  }
+
   async current(deviceId: string, toolId: string): Promise<{ state: ComplianceState; since: string } | undefined> {
     return this.c.prep('SELECT state, since FROM compliance WHERE device_id = ? AND tool_id = ?').get(deviceId, toolId) as { state: ComplianceState; since: string } | undefined;
   }

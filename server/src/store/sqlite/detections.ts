@@ -3,7 +3,7 @@
 // record). `findings` holds, per device × detection key, the state of its newest event by
 // observedAt, so "what is present now" never scans history.
 import { detectionKey } from '../../../../shared/src/protocol/index.js';
-import type { ClassifiedEvent, DetectionFilter, DetectionRepo, DetectionRow, PresenceEvent } from '../types.js';
+import type { ClassifiedEvent, DetectionFilter, DetectionRepo, DetectionRow, NewDetection, PresenceEvent } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 export class SqliteDetections implements DetectionRepo {
@@ -22,6 +22,16 @@ export class SqliteDetections implements DetectionRepo {
         .run(e.eventId, deviceId, batchId, d.toolId, detectionKey(d), d.kind, d.user, e.state, JSON.stringify(d.evidence), d.confidence, ce.observedAt, new Date().toISOString(), e.stage, ce.stage, ce.policyId)
         .changes > 0
     );
+  }
+
+  async insertMany(rows: readonly NewDetection[]): Promise<Set<string>> {
+    const added = new Set<string>();
+    for (const r of rows) if (await this.insert(r.deviceId, r.batchId, r.c)) added.add(r.c.event.eventId);
+    return added;
+  }
+
+  async applyToFindings(rows: readonly { deviceId: string; detectionKey: string; c: ClassifiedEvent }[]): Promise<void> {
+    for (const r of rows) await this.applyToFinding(r.deviceId, r.detectionKey, r.c);
   }
 
   async applyToFinding(deviceId: string, key: string, ce: ClassifiedEvent): Promise<boolean> {

@@ -113,6 +113,16 @@ export class SqliteDevices implements DeviceRepo {
     return this.c.prep('UPDATE devices SET part_version = part_version + 1 WHERE id = ? RETURNING part_version').pluck().get(id) as number;
   }
 
+  async partVersions(ids: readonly string[]): Promise<{ id: string; partVersion: number; revoked: boolean }[]> {
+    return (
+      this.c.prep('SELECT id, part_version AS partVersion, revoked_at IS NOT NULL AS revoked FROM devices WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as {
+        id: string;
+        partVersion: number;
+        revoked: number;
+      }[]
+    ).map((r) => ({ ...r, revoked: r.revoked === 1 }));
+  }
+
   async notConfirmed(policiesVersion: number): Promise<string[]> {
     return this.c.prep('SELECT id FROM devices WHERE revoked_at IS NULL AND (applied_policies IS NULL OR applied_policies < ?)').pluck().all(policiesVersion) as string[];
   }

@@ -50,8 +50,8 @@ export class SqliteExceptions implements ExceptionRepo {
       .run(status, by, new Date().toISOString(), note, expiresAt, id);
   }
 
-  async end(id: string, status: 'revoked' | 'expired', by: string, at: string): Promise<void> {
-    this.c.prep('UPDATE exceptions SET status = ?, ended_by = ?, ended_at = ? WHERE id = ?').run(status, by, at, id);
+  async end(id: string, status: 'revoked' | 'expired', by: string, at: string): Promise<boolean> {
+    return this.c.prep("UPDATE exceptions SET status = ?, ended_by = ?, ended_at = ? WHERE id = ? AND status = 'granted'").run(status, by, at, id).changes > 0;
   }
 
   async markDecisionSent(id: string): Promise<void> {

@@ -32,6 +32,14 @@ export class SqlitePolicies implements PolicyRepo {
     this.c.prep('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
+  async claimMeta(key: string, value: string): Promise<boolean> {
+    return this.c.prep('INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)').run(key, value).changes > 0;
+  }
+
+  async advanceMeta(key: string, value: string): Promise<boolean> {
+    return this.c.prep('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE meta.value < excluded.value').run(key, value).changes > 0;
+  }
+
   async createDraft(row: { id: string; name: string; draft: PolicySpec; createdBy: string }): Promise<void> {
     const now = new Date().toISOString();
     this.c
@@ -46,6 +54,10 @@ export class SqlitePolicies implements PolicyRepo {
   async get(id: string): Promise<PolicyRow | undefined> {
     const r = this.c.prep(`SELECT ${POLICY_COLUMNS} FROM policies WHERE id = ?`).get(id) as RawPolicyRow | undefined;
     return r && decodePolicy(r);
+  }
+
+  async getForUpdate(id: string): Promise<PolicyRow | undefined> {
+    return this.get(id); // the store's single writer already holds every row
   }
 
   async list(): Promise<PolicyRow[]> {

@@ -7,6 +7,8 @@
 // moves on meanwhile, so commits made during one fsync share the next.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import path from 'node:path';
+import { EdictError } from '../../../../shared/src/errors.js';
+import { LocalCluster } from '../local-cluster.js';
 import type { Repos, Store } from '../types.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteCompliance } from './compliance.js';
@@ -27,6 +29,7 @@ interface TxState {
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  readonly cluster;
   readonly tokens;
   readonly devices;
   readonly detections;
@@ -48,7 +51,9 @@ export class SqliteStore implements Store {
     readonly conn: SqliteConnection,
     readonly file: string,
     onBackgroundError: (message: string) => void = () => undefined,
+    nodeId = 'embedded',
   ) {
+    this.cluster = new LocalCluster(nodeId);
     useAsyncDurability(conn);
     this.wal = new WalSync(`${file}-wal`);
     this.checkpointer = new WalCheckpointer(file, onBackgroundError);
@@ -76,9 +81,13 @@ export class SqliteStore implements Store {
     this.rollups = this.facade(this.inner.rollups);
   }
 
-  static open(dataDir: string, onBackgroundError?: (message: string) => void): SqliteStore {
+  static open(dataDir: string, onBackgroundError?: (message: string) => void, nodeId?: string): SqliteStore {
     const file = path.join(dataDir, 'edict.db');
-    return new SqliteStore(openConnection(file), file, onBackgroundError);
+    return new SqliteStore(openConnection(file), file, onBackgroundError, nodeId);
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new EdictError('EDICT_ERR_UNAVAILABLE', 'store is closed');
   }
 
   /** fsyncs and checkpoints so far (health, benchmark). */

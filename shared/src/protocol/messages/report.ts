@@ -2,7 +2,8 @@
 // unique id made by the agent; the server stores each id once, so a batch replayed after a lost
 // ack changes nothing. The server answers with ack only after the whole batch is committed.
 // Event types: detection (a tool found or gone), notice (a notice was shown to a user),
-// acknowledgement, exception-request (both from the employee), enforcement (a stop-action step).
+// acknowledgement, exception-request (both from the employee), enforcement (a stop-action step),
+// gap (events the agent's bounded outbox had to drop while the server was unreachable).
 import { z } from 'zod';
 import { MAX_EVENTS_PER_REPORT, MAX_TEXT_CHARS } from '../../constants.js';
 import { Detection, Stage, Timestamp, ToolId, Uuid } from '../common.js';
@@ -70,7 +71,34 @@ export const EnforcementEvent = z.strictObject({
 });
 export type EnforcementEvent = z.infer<typeof EnforcementEvent>;
 
-export const ReportEvent = z.discriminatedUnion('type', [DetectionEvent, NoticeEvent, AcknowledgementEvent, ExceptionRequestEvent, EnforcementEvent]);
+
+/**
+ * What the agent's outbox had to drop to stay within its size bound while it could not deliver:
+ * after collapsing events about the same finding, the oldest events were dropped and counted here.
+ * `observedAt` is when the gap was recorded; `from`/`to` the period the dropped events covered.
+ */
+export const GapEvent = z.strictObject({
+  ...EventBase,
+  type: z.literal('gap'),
+  /** Why: the outbox reached its size bound. */
+  reason: z.literal('outbox-full'),
+  /** How many events were dropped. */
+  dropped: z.number().int().positive(),
+  /** observedAt of the oldest and newest dropped event. */
+  from: Timestamp,
+  to: Timestamp,
+  /** Dropped events per event type (acknowledgements and exception requests are never dropped). */
+  byType: z.strictObject({
+    detection: z.number().int().positive().optional(),
+    notice: z.number().int().positive().optional(),
+    enforcement: z.number().int().positive().optional(),
+  }),
+  /** Tools the dropped events were about (the server records the gap in each one's timeline). */
+  tools: z.array(ToolId).max(200),
+});
+export type GapEvent = z.infer<typeof GapEvent>;
+
+export const ReportEvent = z.discriminatedUnion('type', [DetectionEvent, NoticeEvent, AcknowledgementEvent, ExceptionRequestEvent, EnforcementEvent, GapEvent]);
 export type ReportEvent = z.infer<typeof ReportEvent>;
 
 export const Report = z.strictObject({
