@@ -1,4 +1,4 @@
-// What the dashboard needs from the server, on a real server (port 0, temporary SQLite file) with
+// What the dashboard needs from the server, on a real server (port 0, a temporary database) with
 // devices speaking the real protocol: sessions (cookie attributes, lifetime bounded by the token,
 // cross-origin and CSRF refusals, expiry, revocation ending them, audited), the static files and
 // their headers, device filters (state within a ban's scope, OS, tool, last seen), the summary's
@@ -56,7 +56,7 @@ async function withCookie(cookie: string, method: string, p: string, body?: unkn
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-const sessionRows = () => server.db.prepare('SELECT token_id AS tokenId, ended_at AS endedAt, expires_at AS expiresAt FROM dashboard_sessions').all() as { tokenId: string; endedAt: string | null; expiresAt: string }[];
+const sessionRows = () => server.sql.all<{ tokenId: string; endedAt: string | null }>('SELECT token_id AS "tokenId", ended_at AS "endedAt" FROM dashboard_sessions');
 
 describe('sessions', () => {
   test('sign-in sets an HttpOnly, SameSite=Strict, expiring cookie; a token expiring sooner bounds it', async () => {
@@ -68,7 +68,7 @@ describe('sessions', () => {
     const who = await withCookie(s.cookie!, 'GET', '/session');
     expect(who.body).toMatchObject({ role: 'admin', csrfToken: s.body.csrfToken, via: 'session' });
     // Only the cookie's hash is stored.
-    expect(JSON.stringify(server.db.prepare('SELECT * FROM dashboard_sessions').all())).not.toContain(s.cookie!.split('=')[1]);
+    expect(JSON.stringify(await server.sql.all('SELECT * FROM dashboard_sessions'))).not.toContain(s.cookie!.split('=')[1]);
 
     const short = (await server.api('POST', '/tokens', { role: 'auditor', name: 'short', expiresAt: new Date(Date.now() + 3600_000).toISOString() })).body;
     const maxAge = Number(/Max-Age=(\d+)/.exec((await signIn(short.token)).setCookie)![1]);
@@ -77,7 +77,7 @@ describe('sessions', () => {
   });
 
   test('bad sign-ins: a wrong or empty token, or a sign-in from another origin, make no session', async () => {
-    const before = sessionRows().length;
+    const before = (await sessionRows()).length;
     expect(await signIn('edict_adm_not-a-token')).toMatchObject({ status: 401, body: { error: { code: 'EDICT_ERR_BAD_CREDENTIAL' } } });
     const empty = await fetch(`${server.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(await empty.json()).toMatchObject({ error: { code: 'EDICT_ERR_VALIDATION', fields: [{ path: 'token' }] } });
@@ -87,20 +87,20 @@ describe('sessions', () => {
     // A form post (not JSON) is not even parsed.
     const form = await fetch(`${server.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${server.adminToken}` });
     expect(form.status).toBeGreaterThanOrEqual(400);
-    expect(sessionRows().length).toBe(before);
+    expect((await sessionRows()).length).toBe(before);
   });
 
   test('writes need the CSRF token and this origin; nothing changes when refused', async () => {
     const s = await signIn(server.adminToken);
     const body = { label: 'from the dashboard' };
-    const count = () => (server.db.prepare('SELECT count(*) AS n FROM enrollment_tokens').get() as { n: number }).n;
-    const before = count();
+    const count = () => server.sql.value<number>('SELECT count(*) FROM enrollment_tokens');
+    const before = await count();
     expect(await withCookie(s.cookie!, 'POST', '/enrollment-tokens', body)).toMatchObject({ status: 403, body: { error: { code: 'EDICT_ERR_CSRF' } } });
     expect(await withCookie(s.cookie!, 'POST', '/enrollment-tokens', body, { 'x-edict-csrf': 'wrong' })).toMatchObject({ status: 403, body: { error: { code: 'EDICT_ERR_CSRF' } } });
     expect(await withCookie(s.cookie!, 'POST', '/enrollment-tokens', body, { 'x-edict-csrf': s.body.csrfToken, origin: 'http://evil.example' })).toMatchObject({ status: 403 });
-    expect(count()).toBe(before);
+    expect(await count()).toBe(before);
     expect((await withCookie(s.cookie!, 'POST', '/enrollment-tokens', body, { 'x-edict-csrf': s.body.csrfToken, origin: server.url })).status).toBe(201);
-    expect(count()).toBe(before + 1);
+    expect(await count()).toBe(before + 1);
     // A bearer token needs no CSRF token (no browser sends it on its own).
     expect((await server.api('POST', '/enrollment-tokens', body)).status).toBe(201);
   });
@@ -112,7 +112,7 @@ describe('sessions', () => {
     expect(await withCookie(s.cookie!, 'GET', '/devices')).toMatchObject({ status: 401, body: { error: { code: 'EDICT_ERR_SESSION_ENDED' } } });
 
     const e = await signIn(server.adminToken);
-    server.db.prepare('UPDATE dashboard_sessions SET expires_at = ? WHERE ended_at IS NULL AND expires_at > ?').run('2001-01-01T00:00:00.000Z', new Date(Date.now() + 43_000_000).toISOString());
+    await server.sql.run('UPDATE dashboard_sessions SET expires_at = ? WHERE ended_at IS NULL AND expires_at > ?', '2001-01-01T00:00:00.000Z', new Date(Date.now() + 43_000_000).toISOString());
     expect(await withCookie(e.cookie!, 'GET', '/devices')).toMatchObject({ status: 401, body: { error: { code: 'EDICT_ERR_SESSION_ENDED' } } });
 
     const t = (await server.api('POST', '/tokens', { role: 'helpdesk', name: 'to-revoke' })).body;
@@ -120,7 +120,7 @@ describe('sessions', () => {
     const r2 = await signIn(t.token);
     expect((await withCookie(r1.cookie!, 'GET', '/exceptions')).status).toBe(200);
     expect((await server.api('DELETE', `/tokens/${t.id}`)).status).toBe(204);
-    await waitFor(() => sessionRows().filter((x) => x.tokenId === t.id).every((x) => x.endedAt), 'sessions of the revoked token ended');
+    await waitFor(async () => (await sessionRows()).filter((x) => x.tokenId === t.id).every((x) => x.endedAt), 'sessions of the revoked token ended');
     for (const r of [r1, r2]) expect(await withCookie(r.cookie!, 'GET', '/exceptions')).toMatchObject({ status: 401, body: { error: { code: 'EDICT_ERR_SESSION_ENDED' } } });
 
     const audit = (await server.api('GET', '/audit?order=desc&action=session.')).body.items.map((a: any) => [a.actor, a.action]);
@@ -175,7 +175,7 @@ describe('fleet views', () => {
     expect(await names('os=darwin')).toEqual(['mac-violating']);
     expect(await names('tool=claude-code')).toEqual(['linux-sales', 'mac-violating']);
     expect(await names('tag=sales&tool=claude-code')).toEqual(['linux-sales']);
-    server.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(new Date(Date.now() - 10 * 86400_000).toISOString(), ids.b);
+    await server.sql.run('UPDATE devices SET last_seen_at = ? WHERE id = ?', new Date(Date.now() - 10 * 86400_000).toISOString(), ids.b);
     await waitFor(async () => (await names('notSeenDays=7')).includes('linux-clear'), 'the old last-seen stays until the next heartbeat');
     expect(await names('seenWithinDays=1')).not.toContain('linux-clear');
     const bad = await server.api('GET', '/devices?os=beos&state=happy');
@@ -185,7 +185,7 @@ describe('fleet views', () => {
   });
 
   test('the summary counts every device in scope once, with those not seen for N days', async () => {
-    server.db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?').run(new Date(Date.now() - 10 * 86400_000).toISOString(), ids.b);
+    await server.sql.run('UPDATE devices SET last_seen_at = ? WHERE id = ?', new Date(Date.now() - 10 * 86400_000).toISOString(), ids.b);
     const s = (await server.api('GET', '/summary?staleDays=7')).body;
     const p = s.policies.find((x: any) => x.policyId === ban);
     expect(p).toMatchObject({ inScope: 2, stage: 'enforce', counts: { violating: 1, clear: 1 } });
@@ -255,7 +255,7 @@ describe('burn-down rollup', () => {
     const d = await device('rollup-laptop', { tags: ['rollup'] });
     const day = 86400_000;
     const now = Date.now();
-    server.db.prepare('UPDATE devices SET enrolled_at = ? WHERE id = ?').run(new Date(now - 10 * day).toISOString(), d.id);
+    await server.sql.run('UPDATE devices SET enrolled_at = ? WHERE id = ?', new Date(now - 10 * day).toISOString(), d.id);
     const draft = (await server.api('POST', '/policies', { name: 'Rollup ban', tools: ['claude-code'], reason: { en: 'r' }, scope: { tags: ['rollup'] }, stages: { enforce: { at: '2026-01-01T00:00', timeZone: 'UTC' } } })).body;
     // Published three days ago: the chart starts then.
     await server.policies.publish(draft.id, 'admin:test', new Date(now - 3 * day));
