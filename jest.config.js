@@ -3,7 +3,8 @@
 // to keep the suite fast.
 // EDICT_TEST_STORE=postgres runs the servers the tests start on PostgreSQL (a throw-away cluster,
 // test/pg-global-setup.js) and adds the PostgreSQL-only tests in test/postgres (several nodes,
-// moving a deployment, database faults); without it everything runs on SQLite.
+// moving a deployment, database faults, the two stores answering alike); without it everything
+// runs on SQLite.
 const onPostgres = process.env.EDICT_TEST_STORE === 'postgres';
 
 /** @type {import('jest').Config} */

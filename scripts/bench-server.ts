@@ -8,7 +8,11 @@
 //   --no-write          print, do not touch docs/benchmarks.md
 //   --cpu-prof DIR      write a V8 CPU profile of each server process into DIR (where the time goes)
 //   --agents N          simulated agents for the fan-out scenario (default 19,000)
-//   --devices N         devices seeded for the REST scenario (default 50,000; events: 20 per device)
+//   --devices N         devices seeded for the REST and dashboard scenarios (default 50,000; events: 20 per device)
+// The dashboard scenario (every request the dashboard's views make) writes its own section of
+// docs/benchmarks.md, between the dashboard-bench markers.
+//   --seeded DIR        dashboard scenario: copy DIR/edict.db (seeded the same way before) instead of seeding
+//   --server-log        print each server's output when a scenario fails
 //   --nodes N           instead: N nodes on one PostgreSQL (scripts/bench-cluster.ts; with --agents N)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { fork } from 'node:child_process';
 import { measureRawInsertRate, seedFleet } from '../server/src/store/index.js';
 import { Fleet } from '../test/sim/fleet.js';
+import { DASH_END, DASH_START, dashboardScenario, renderDashboard, type DashboardFigures } from './bench/dashboard.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PROBE = path.join(ROOT, 'dist', 'scripts', 'bench', 'loop-probe.js');
@@ -47,6 +52,7 @@ const FLOOD = path.join(ROOT, 'dist', 'scripts', 'bench', 'flood.js');
 
 interface Server {
   child: ChildProcess;
+  output(): string;
   url: string;
   dataDir: string;
   admin: string;
@@ -76,8 +82,10 @@ async function startServer(cli: string, seeded?: string): Promise<Server> {
       child.on('message', on);
       child.send({ probe: reset ? 'reset' : 'read', id });
     });
+  if (args.includes('--server-log')) child.once('exit', (code, signal) => code !== 0 && signal !== 'SIGTERM' && process.stderr.write(`[server ${url} exited ${code ?? signal}]\n${out.slice(-4000)}\n`));
   return {
     child,
+    output: () => out,
     url,
     dataDir,
     admin: readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
@@ -362,7 +370,15 @@ async function flood(s: Server): Promise<Figures> {
   }
 }
 
-const SCENARIOS: Record<string, (s: Server, cli: string) => Promise<Figures>> = { ingest, history, 'after-close': afterClose, fanout, rest: restReads, flood };
+/** The dashboard's requests (scripts/bench/dashboard.ts); its figures get their own section of the doc. */
+let dashboardFigures: DashboardFigures | undefined;
+async function dashboard(_s: Server, cli: string): Promise<Figures> {
+  dashboardFigures = await dashboardScenario(startServer, cli, restDevices, opt('--seeded'));
+  const worst = Math.max(...dashboardFigures.rows.map((r) => r.max));
+  return { requests: dashboardFigures.rows.length, worstMs: worst };
+}
+
+const SCENARIOS: Record<string, (s: Server, cli: string) => Promise<Figures>> = { ingest, history, 'after-close': afterClose, fanout, rest: restReads, flood, dashboard };
 /** Scenarios also run against --before-cli (the others need protocol 2, paging or caps). */
 const BEFORE_SCENARIOS = ['ingest', 'history', 'after-close'];
 
@@ -468,12 +484,25 @@ function render(after: Record<string, Figures>, before?: Record<string, Figures>
   return lines.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
 }
 
+/** Replaces the section between `start` and `end` in docs/benchmarks.md (appends it the first time). */
+function writeSection(section: string, start: string, end: string): void {
+  const doc = readFileSync(DOC, 'utf8');
+  const next = doc.includes(start) ? doc.slice(0, doc.indexOf(start)) + section + doc.slice(doc.indexOf(end) + end.length) : `${doc.trimEnd()}\n\n${section}\n`;
+  writeFileSync(DOC, next);
+}
+
 const before = beforeCli ? await runAll('before', beforeCli) : undefined;
 const after = await runAll('now', OUR_CLI);
-const section = render(after, before);
-process.stdout.write(section + '\n');
-if (write) {
-  const doc = readFileSync(DOC, 'utf8');
-  const next = doc.includes(START) ? doc.slice(0, doc.indexOf(START)) + section + doc.slice(doc.indexOf(END) + END.length) : `${doc.trimEnd()}\n\n${section}\n`;
-  writeFileSync(DOC, next);
+const onlyDashboard = only?.length === 1 && only[0] === 'dashboard';
+if (!onlyDashboard) {
+  const section = render(after, before);
+  process.stdout.write(section + '\n');
+  if (write) writeSection(section, START, END);
+}
+if (dashboardFigures) {
+  const cpu = os.cpus();
+  const machine = `${cpu[0]?.model.trim()} (${cpu.length} cores), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
+  const section = renderDashboard(dashboardFigures, machine);
+  process.stdout.write(section + '\n');
+  if (write) writeSection(section, DASH_START, DASH_END);
 }

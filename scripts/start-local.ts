@@ -1,6 +1,6 @@
 // `npm start`: the whole system on one machine. Starts edict-server on embedded SQLite with its
 // data under the project (data/ by default), seeds the sample Claude Code ban, enrolls a local
-// agent on first run and starts it, then prints where everything is. Ctrl-C stops both; a second
+// agent on first run and starts it, then prints where everything is (the dashboard URL first). Ctrl-C stops both; a second
 // `npm start` reuses the data (same database, same enrolled device).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -125,6 +125,8 @@ try {
       }
     });
   }
+  // The server serves the dashboard it was built with (npm run build bundles it into dist/dashboard).
+  const dashboard = ((await fetch(`${url}/`).catch(() => undefined))?.headers.get('content-type') ?? '').startsWith('text/html');
   const rel = (p: string) => {
     const r = path.relative(process.cwd(), p);
     return r && !r.startsWith('..') ? r : p;
@@ -134,7 +136,7 @@ try {
       '',
       'Edict is running locally.',
       `  API:          ${url}/api/v1   (OpenAPI: ${url}/api/v1/openapi.json)`,
-      `  Dashboard:    not built yet; use the API or edictctl`,
+      dashboard ? `  Dashboard:    ${url}/   (sign in with the admin token below)` : `  Dashboard:    not built; run npm run build (the API and edictctl work meanwhile)`,
       `  Admin token:  ${tokenFile}`,
       `  Try:          npm run -s edictctl -- --server ${url} --token-file ${rel(tokenFile)} violations`,
       `  Agent status: npm run -s edict-agent -- --state-dir ${rel(agentState)} status`,

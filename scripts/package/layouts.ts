@@ -1,7 +1,7 @@
 // What each package holds. The agent: the single executable, its unit, a default config, the
 // enrollment settings example and the documents an employee or admin reads. The server: the Node
-// runtime it was built with (Debian 12 ships Node 18), the bundled server and edictctl,
-// better-sqlite3's native addon with the two small modules that load it, wrappers in /usr/bin,
+// runtime it was built with (Debian 12 ships Node 18), the bundled server and edictctl, the built
+// dashboard, better-sqlite3's native addon with the two small modules that load it, wrappers in /usr/bin,
 // its unit, a commented settings file and the reverse-proxy examples.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -77,12 +77,21 @@ export function serverSpec(root: string, info: BuildInfo, bundleDir: string): Pa
       })),
     ),
   ];
+  // The dashboard as `npm run build` bundled it (dist/dashboard): the server finds it beside itself.
+  const dashboardDir = path.join(root, 'dist', 'dashboard');
+  const dashboard: TreeFile[] = [
+    { path: `${lib}/dashboard/index.html`, mode: 0o644, from: path.join(dashboardDir, 'index.html') },
+    ...readdirSync(path.join(dashboardDir, 'assets'))
+      .sort()
+      .map((f) => ({ path: `${lib}/dashboard/assets/${f}`, mode: 0o644, from: path.join(dashboardDir, 'assets', f) })),
+  ];
   const wrapper = (entry: string) => `#!/bin/sh\n# Runs ${entry} with the Node runtime the edict-server package carries (not the system's node).\nexec ${lib}/node ${lib}/${entry}.mjs "$@"\n`;
   const files: TreeFile[] = [
     { path: `${lib}/node`, mode: 0o755, from: process.execPath },
     { path: `${lib}/edict-server.mjs`, mode: 0o644, from: path.join(bundleDir, 'edict-server.mjs') },
     { path: `${lib}/edictctl.mjs`, mode: 0o644, from: path.join(bundleDir, 'edictctl.mjs') },
     ...nodeModules,
+    ...dashboard,
     { path: '/usr/bin/edict-server', mode: 0o755, content: wrapper('edict-server') },
     { path: '/usr/bin/edictctl', mode: 0o755, content: wrapper('edictctl') },
     { path: '/lib/systemd/system/edict-server.service', mode: 0o644, content: text(root, 'installers/linux/edict-server.service') },
@@ -99,7 +108,7 @@ export function serverSpec(root: string, info: BuildInfo, bundleDir: string): Pa
 
 Carries its own Node.js ${info.nodeVersion} runtime (better-sqlite3 is a native addon built for it), built from commit ${shortCommit(info.commit)}.`,
     files,
-    dirs: ['/etc/edict', lib, doc],
+    dirs: ['/etc/edict', lib, `${lib}/dashboard`, `${lib}/dashboard/assets`, doc],
     deb: { depends: [...LIBC_DEPENDS, 'passwd'], section: 'admin' },
     rpm: { requires: [...RPM_REQUIRES, 'shadow-utils'], group: 'System Environment/Daemons' },
     scriptLib: text(root, 'installers/linux/server-scripts.sh'),

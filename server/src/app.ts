@@ -29,6 +29,12 @@ import { ClusterSync } from './cluster/sync.js';
 import { PolicyService } from './policy/service.js';
 import { BoundaryScheduler } from './scheduler.js';
 import { IngestPipeline } from './ingest/pipeline.js';
+import { DashboardSessions } from './api/sessions.js';
+import { LiveOverview } from './dashboard/overview.js';
+import { DailyRollup } from './dashboard/rollup.js';
+import { findDashboardDir } from './dashboard/static.js';
+import { ReportExports } from './reports/exports.js';
+import { PreviewRuns } from './compliance/preview.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface RunningServer {
@@ -45,6 +51,8 @@ export interface RunningServer {
   cluster: ClusterSync;
   /** Path of the file holding the first admin token (written only when it was created). */
   adminTokenFile: string;
+  /** The daily rollup behind the burn-down chart (tests run it on demand). */
+  rollup: DailyRollup;
   /** Not ready any more; agents finish in-flight reports and are sent to another node (before close). */
   drain(timeoutMs?: number): Promise<{ closed: number; left: number }>;
   close(): Promise<void>;
@@ -80,6 +88,10 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
   let ingest: IngestPipeline;
   let usage: TokenUsage | undefined;
   let audit: AuditService | undefined;
+  let overview: LiveOverview | undefined;
+  let rollup: DailyRollup | undefined;
+  let exportsSvc: ReportExports | undefined;
+  let sessionPurge: NodeJS.Timeout | undefined;
   try {
     const key = await checkSigningKey(store, config.signingKeyFile);
     await ensureAdminToken(store, adminTokenFile, log);
@@ -108,11 +120,50 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     audit = new AuditService(store, key, log);
     audit.start();
     const reports = new ReportService(store, policies, audit, key);
-    api = buildApi({ store, policies, compliance, exceptions, devices, rollouts, gateway, tokens, usage, reports, audit, key, readiness, log }, EDICT_VERSION);
+    const secureCookies = (config.publicUrl ?? '').startsWith('https:');
+    const sessions = new DashboardSessions(store, usage, secureCookies);
+    // A revoked token's dashboard sessions end with it.
+    tokens.on('revoked', (id) => void sessions.endForToken(id).catch((err) => log.error({ err }, 'ending the sessions of a revoked token failed')));
+    // Sessions that ended or expired a week ago are of no use to anyone: removed hourly.
+    sessionPurge = setInterval(() => void sessions.purgeOld().catch((err) => log.error({ err }, 'purging old sessions failed')), 3600_000);
+    sessionPurge.unref();
+    overview = new LiveOverview(store, policies, rollouts, log);
+    rollup = new DailyRollup(store, policies, log);
+    rollup.start();
+    exportsSvc = new ReportExports(reports, config.dataDir, log);
+    api = buildApi(
+      {
+        store,
+        policies,
+        compliance,
+        exceptions,
+        devices,
+        rollouts,
+        gateway,
+        tokens,
+        usage,
+        reports,
+        audit,
+        key,
+        readiness,
+        log,
+        sessions,
+        overview,
+        rollup,
+        exports: exportsSvc,
+        previews: new PreviewRuns(store, policies, compliance),
+        dashboardDir: findDashboardDir(),
+      },
+      EDICT_VERSION,
+    );
     gateway.attach(api.server);
     await api.listen({ host: config.host, port: config.port });
   } catch (err) {
+    clearInterval(sessionPurge);
     audit?.stop();
+    rollup?.stop();
+    overview?.close();
+    exportsSvc?.close();
     await usage?.stop().catch(() => undefined);
     scheduler?.stop();
     sync?.stop();
@@ -123,7 +174,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     await store.close();
     throw err;
   }
-  const [c, g, sch, a, u, au, rd, sy] = [compliance, gateway, scheduler, api, usage!, audit!, readiness, sync];
+  const [c, g, sch, a, u, au, rd, sy, ro, ov, ex] = [compliance, gateway, scheduler, api, usage!, audit!, readiness, sync, rollup!, overview!, exportsSvc!];
   const port = (a.server.address() as AddressInfo).port;
   const url = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url, dataDir: config.dataDir, version: EDICT_VERSION, store: store.kind, node: nodeId, leader: store.cluster.isLeader }, 'edict-server listening');
@@ -142,6 +193,7 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
     readiness: rd,
     cluster: sy,
     adminTokenFile,
+    rollup: ro,
     async drain(timeoutMs = config.drainTimeoutMs) {
       rd.draining = true;
       const r = await g.drain(timeoutMs);
@@ -156,9 +208,14 @@ export async function startServer(config: ServerConfig, opts: StartOptions = {})
       rd.stop();
       c.stop();
       au.stop();
+      ro.stop();
+      ov.close();
+      ex.close();
+      clearInterval(sessionPurge);
       await g.close();
       await a.close();
       await u.stop().catch(() => undefined);
+      await ro.idle().catch(() => undefined);
       await store.close();
     },
   };

@@ -71,6 +71,24 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export const KEEP_ALIVE_MS = 5_000;
 /** While the audit log grows, the server signs a checkpoint of its head this often. */
 export const AUDIT_CHECKPOINT_EVERY_MS = 10 * 60_000;
+/** A dashboard session lasts a working day at most (and never beyond its API token's expiry). */
+export const DASHBOARD_SESSION_TTL_MS = 12 * 3600_000;
+/** The live overview checks this often whether anything it shows changed (a cheap watermark read). */
+export const LIVE_CHECK_MS = 1_000;
+/** …and recomputes at least this often anyway (presence, rollout and "not seen for N days" move without a watermark change). */
+export const LIVE_REFRESH_MS = 30_000;
+/** Devices counted per store call by the overview (~15 ms each at 50,000 devices): few calls, so an overview is not stuck behind background work. */
+export const COUNT_SLICE_DEVICES = 5_000;
+/** Devices counted per store call by the daily rollup's as-of reads (dearer per device than the overview's). */
+export const ROLLUP_SLICE_DEVICES = 2_000;
+/** The rollup is background work: it pauses this long between slices, so interactive requests get the store first. */
+export const ROLLUP_PAUSE_MS = 10;
+/** How often the daily rollup behind the burn-down chart is brought up to date. */
+export const ROLLUP_EVERY_MS = 5 * 60_000;
+/** Finished report exports are kept this long for download, then deleted. */
+export const EXPORT_KEEP_MS = 60 * 60_000;
+/** Report exports running at once (each reads the fleet in slices; more would only queue in the store). */
+export const EXPORTS_RUNNING_MAX = 2;
 
 /** On SIGTERM, how long a node lets agents finish in-flight reports and move to another node. */
 export const DRAIN_TIMEOUT_MS = 10_000;

@@ -2,7 +2,7 @@
 // SHA-256 is a sufficient one-way hash (no password stretching needed); only hashes are stored.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-export type SecretKind = 'adm' | 'aud' | 'hlp' | 'enr' | 'dev';
+export type SecretKind = 'adm' | 'aud' | 'hlp' | 'enr' | 'dev' | 'ses';
 
 /** A new secret such as `edict_enr_3q2…`; the prefix tells a human what leaked if one does. */
 export function newSecret(kind: SecretKind): string {

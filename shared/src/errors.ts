@@ -18,7 +18,9 @@ export const ERRORS = {
   EDICT_ERR_FRAME_TOO_LARGE: { message: 'frame or body exceeds the size limit', http: 413, wsClose: 1009 },
   EDICT_ERR_PROTOCOL_VERSION: { message: 'protocol version not supported', wsClose: 4002 },
   EDICT_ERR_HELLO_REQUIRED: { message: 'the first message must be hello', wsClose: 4001 },
-  EDICT_ERR_UNAUTHENTICATED: { message: 'missing bearer credential', http: 401 },
+  EDICT_ERR_UNAUTHENTICATED: { message: 'missing credential: a bearer API token or a dashboard session', http: 401 },
+  EDICT_ERR_SESSION_ENDED: { message: 'dashboard session ended (signed out, expired or its token revoked); sign in again', http: 401 },
+  EDICT_ERR_CSRF: { message: 'a dashboard write needs the session CSRF token (header x-edict-csrf) and a same-origin request', http: 403 },
   EDICT_ERR_BAD_CREDENTIAL: { message: 'credential is not valid', http: 401 },
   EDICT_ERR_TOKEN_EXPIRED: { message: 'API token has expired', http: 401 },
   EDICT_ERR_TOKEN_REVOKED: { message: 'API token was revoked', http: 401 },
@@ -49,15 +51,23 @@ export function isErrorCode(code: string): code is ErrorCode {
   return Object.prototype.hasOwnProperty.call(ERRORS, code);
 }
 
-/** An error with a stable catalogue code; `detail` says what exactly was wrong (never a secret). */
+/** One bad input field: its path in the body or query (`stages.enforce.at`, `tools.0`) and what is wrong. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** An error with a stable catalogue code; `detail` says what exactly was wrong (never a secret); `fields` names each bad input field. */
 export class EdictError extends Error {
   readonly code: ErrorCode;
   readonly detail?: string;
-  constructor(code: ErrorCode, detail?: string) {
+  readonly fields?: FieldError[];
+  constructor(code: ErrorCode, detail?: string, fields?: FieldError[]) {
     super(detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message);
     this.name = 'EdictError';
     this.code = code;
     this.detail = detail;
+    if (fields?.length) this.fields = fields;
   }
   get http(): number {
     return (ERRORS[this.code] as ErrorSpec).http ?? 500;

@@ -1,5 +1,5 @@
 // `npm start` (scripts/start-local): server on embedded SQLite under the data folder, the sample
-// Claude Code ban, a local agent enrolled and connected; Ctrl-C stops both cleanly; a second start
+// Claude Code ban, a local agent enrolled and connected, the dashboard served at the URL printed; Ctrl-C stops both cleanly; a second start
 // reuses the data (same device, no second sample policy).
 import { afterAll, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,6 +34,13 @@ test('npm start runs server and agent, seeds the sample ban, stops on Ctrl-C and
 
   const first = await start(dataDir);
   expect(first.out()).toContain(path.join(dataDir, 'server', 'admin-token'));
+  // The dashboard is served by the server at the URL printed.
+  const dashboardUrl = /Dashboard:\s+(http:\/\/\S+)/.exec(first.out())![1];
+  expect(dashboardUrl).toBe(`${first.url}/`);
+  const page = await fetch(dashboardUrl);
+  expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+  const asset = /src="(\/assets\/app-[^"]+\.js)"/.exec(await page.text())![1];
+  expect((await fetch(`${first.url}${asset}`)).status).toBe(200);
   expect(existsSync(path.join(dataDir, 'server', 'edict.db'))).toBe(true);
   const status = await waitFor(async () => {
     const s = await agentJson(setup, 'status');

@@ -204,7 +204,7 @@ describe('npm run package', () => {
     expect(scripts).toMatch(/postuninstall scriptlet[\s\S]*if \[ "\$1" -eq 0 \]; then edict_agent_removed; fi/);
     expect((await sh('rpm', ['-qpR', rpm])).stdout).toMatch(/glibc >= 2\.28/);
     const server = (await sh('rpm', ['-qpl', path.join(out1, SERVER_RPM)])).stdout;
-    for (const f of ['/usr/lib/edict-server/node', '/usr/lib/edict-server/node_modules/better-sqlite3/build/Release/better_sqlite3.node', '/usr/bin/edict-server', '/usr/bin/edictctl', '/etc/edict/server.env']) {
+    for (const f of ['/usr/lib/edict-server/node', '/usr/lib/edict-server/node_modules/better-sqlite3/build/Release/better_sqlite3.node', '/usr/bin/edict-server', '/usr/bin/edictctl', '/etc/edict/server.env', '/usr/lib/edict-server/dashboard/index.html']) {
       expect(server).toContain(f + '\n');
     }
   });
@@ -245,6 +245,11 @@ describe('installed with dpkg', () => {
     // edictctl from the package, with the packaged Node too.
     const ctl = await sh('/usr/bin/edictctl', ['--server', serverUrl, '--token-file', '/var/lib/edict-server/admin-token', '--json', 'devices', 'list'], { PATH: PATH_NO_NODE });
     expect(ctl.code).toBe(0);
+    // The dashboard ships in the package and is served by the packaged server.
+    const page = await fetch(`${serverUrl}/`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    const asset = /src="(\/assets\/app-[^"]+\.js)"/.exec(await page.text())![1];
+    expect((await fetch(`${serverUrl}${asset}`)).status).toBe(200);
     const ca = makeTestCa(tempDir('edict-ca-'));
     caFile = ca.caFile;
     proxy = await startTlsTerminator(ca, { host: '127.0.0.1', port });

@@ -1,5 +1,5 @@
 // Who is calling, and may they? A bearer API token (admin / auditor / helpdesk) is looked up by
-// its hash; a revoked or expired one is refused with its own code; the role must be one the
+// its hash (or a dashboard session cookie made from one, api/sessions.ts); a revoked or expired one is refused with its own code; the role must be one the
 // operation's entry in operations.ts allows. Last use is noted in memory and written in batches.
 // The agent upgrade uses bearerToken() for its device credential (a device credential is never an
 // API token, and the reverse).
@@ -19,6 +19,8 @@ export interface Caller {
   name: string;
   /** How the caller appears in the audit log: role and token name. */
   actor: string;
+  /** Set when the request came with a dashboard session cookie instead of a bearer token. */
+  session?: { csrf: string; expiresAt: string };
 }
 
 declare module 'fastify' {
@@ -73,12 +75,23 @@ export async function authenticate(tokens: TokenRepo, header: string | undefined
   return { tokenId: row.id, role: row.role, name: row.name, actor: `${row.role}:${row.name}` };
 }
 
-/** The role check of one operation, as a fastify preHandler (the roles come from operations.ts). */
-export function guard(tokens: TokenRepo, usage: TokenUsage, op: OperationKey) {
+/** How a request made with a dashboard session cookie is authenticated (api/sessions.ts). */
+export interface SessionAuthenticator {
+  cookieOf(req: FastifyRequest): string | undefined;
+  authenticate(req: FastifyRequest, secret: string): Promise<Caller>;
+}
+
+/**
+ * The role check of one operation, as a fastify preHandler (the roles come from operations.ts). The
+ * caller is a bearer API token, or else a dashboard session cookie (its writes CSRF-checked); the
+ * same role table applies to both.
+ */
+export function guard(tokens: TokenRepo, usage: TokenUsage, op: OperationKey, sessions?: SessionAuthenticator) {
   const access = OPERATIONS[op].access;
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     if (access === 'public' || access === 'enrollment') return;
-    const caller = await authenticate(tokens, req.headers.authorization);
+    const cookie = req.headers.authorization === undefined ? sessions?.cookieOf(req) : undefined;
+    const caller = cookie !== undefined && sessions ? await sessions.authenticate(req, cookie) : await authenticate(tokens, req.headers.authorization);
     if (!(access as readonly Role[]).includes(caller.role)) throw new EdictError('EDICT_ERR_FORBIDDEN', `role ${caller.role} may not ${op}`);
     usage.used(caller.tokenId);
     req.caller = caller;

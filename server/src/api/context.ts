@@ -14,6 +14,11 @@ import type { ReportService } from '../reports/service.js';
 import type { Store } from '../store/index.js';
 import type { TokenService } from '../tokens/service.js';
 import type { TokenUsage } from './auth.js';
+import type { LiveOverview } from '../dashboard/overview.js';
+import type { DailyRollup } from '../dashboard/rollup.js';
+import type { ReportExports } from '../reports/exports.js';
+import type { PreviewRuns } from '../compliance/preview.js';
+import type { DashboardSessions } from './sessions.js';
 import type { OperationKey } from './operations.js';
 import type { Readiness } from '../cluster/readiness.js';
 
@@ -32,6 +37,13 @@ export interface ApiServices {
   key: SigningKey;
   readiness: Readiness;
   log: Logger;
+  sessions: DashboardSessions;
+  overview: LiveOverview;
+  rollup: DailyRollup;
+  exports: ReportExports;
+  previews: PreviewRuns;
+  /** Folder of the built dashboard (index.html and its assets), if it was built. */
+  dashboardDir: string | null;
 }
 
 export interface ApiContext extends ApiServices {

@@ -2,7 +2,7 @@
 // as { error: { code, message } } with the catalogue's HTTP status.
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { API_PREFIX } from '../../../shared/src/constants.js';
-import { EdictError, ERRORS, type ErrorCode } from '../../../shared/src/errors.js';
+import { EdictError, ERRORS, type ErrorCode, type FieldError } from '../../../shared/src/errors.js';
 import { KEEP_ALIVE_MS, REQUEST_TIMEOUT_MS, REST_BODY_LIMIT_BYTES } from '../constants.js';
 import { guard } from './auth.js';
 import type { ApiContext, ApiServices } from './context.js';
@@ -19,13 +19,26 @@ import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
 import { reportRoutes } from './routes/reports.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { sessionRoutes } from './routes/session.js';
+import { overviewRoutes } from './routes/overview.js';
+import { dashboardRoutes } from '../dashboard/static.js';
 import { toolRoutes } from './routes/tools.js';
+
+/**
+ * Errors thrown with a one-field detail (`expiresAt: must be in the future`, from services that
+ * check one field) name that field too, so the dashboard can show them at the field.
+ */
+function fieldsFromDetail(err: EdictError): FieldError[] | undefined {
+  if (err.code !== 'EDICT_ERR_VALIDATION' || !err.detail) return undefined;
+  const m = /^([A-Za-z][\w]*(?:\.[\w]+)*): (.+)$/s.exec(err.detail);
+  return m ? [{ path: m[1], message: m[2] }] : undefined;
+}
 
 /** The routes the server registered ("METHOD /path" in OpenAPI syntax), for the check that each is documented. */
 export const REGISTERED_ROUTES = new Set<string>();
 
 export function buildApi(services: ApiServices, version: string): FastifyInstance {
-  const ctx: ApiContext = { ...services, op: (key: OperationKey) => ({ preHandler: guard(services.store.tokens, services.usage, key) }) };
+  const ctx: ApiContext = { ...services, op: (key: OperationKey) => ({ preHandler: guard(services.store.tokens, services.usage, key, services.sessions) }) };
   // Per-request access lines are not wanted at info level; fastify's own warnings and errors still log.
   const httpLog = ctx.log.child({ component: 'http' }, { level: ctx.log.levelVal < 40 ? 'warn' : ctx.log.level });
   const app: FastifyInstance = Fastify({
@@ -57,18 +70,22 @@ export function buildApi(services: ApiServices, version: string): FastifyInstanc
       message = ERRORS[code].message;
     }
     const status = (ERRORS[code] as { http?: number }).http ?? 500;
-    void reply.code(status).send({ error: { code, message } });
+    const fields = err instanceof EdictError ? (err.fields ?? fieldsFromDetail(err)) : undefined;
+    void reply.code(status).send({ error: { code, message, ...(fields ? { fields } : {}) } });
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'EDICT_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
   app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(API_PREFIX)) return; // the dashboard's static files are not API operations
     for (const m of [route.method].flat()) if (m !== 'HEAD') REGISTERED_ROUTES.add(`${m} ${openApiPath(route.url.replace(API_PREFIX, ''))}`);
   });
   void app.register(
     async (api) => {
       healthRoutes(api, ctx);
+      sessionRoutes(api, ctx);
+      overviewRoutes(api, ctx);
       enrollRoutes(api, ctx);
       enrollmentTokenRoutes(api, ctx);
       deviceRoutes(api, ctx);
@@ -84,5 +101,7 @@ export function buildApi(services: ApiServices, version: string): FastifyInstanc
     },
     { prefix: API_PREFIX },
   );
+  dashboardRoutes(app, ctx);
+  app.addHook('preClose', async () => ctx.overview.close());
   return app;
 }

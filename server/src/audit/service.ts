@@ -6,7 +6,9 @@
 // a fresh one (`edictctl audit checkpoint --out FILE`) to keep outside the server. What a
 // checkpoint cannot show: entries removed after the newest checkpoint you hold.
 import { createPublicKey, sign, verify } from 'node:crypto';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { keyIdOf } from '../../../shared/src/policy/signing.js';
+import { AUDIT_GENESIS } from '../audit-chain.js';
 import { AUDIT_CHECKPOINT_EVERY_MS } from '../constants.js';
 import type { SigningKey } from '../keys.js';
 import type { Logger } from '../log.js';
@@ -35,9 +37,52 @@ export interface AuditVerdict {
   problems: string[];
 }
 
+/** Entries verified per store call (a few milliseconds each). */
+const VERIFY_SLICE = 2_000;
+/** A verification the dashboard asked for is served again while the log's head is the same, at most this long. */
+export const VERIFY_KEEP_MS = 5 * 60_000;
+
 export class AuditService {
   private timer?: NodeJS.Timeout;
   private lastSeq = 0;
+  private background?: { head: string; startedAt: string; at?: number; verdict?: AuditVerdict; error?: unknown; running?: Promise<void> };
+
+  private async walkChain(): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }> {
+    let entries = 0;
+    let head: { seq: number; hash: string } | null = null;
+    for (;;) {
+      const r = await this.store.audit.verify({ afterSeq: head?.seq ?? 0, prevHash: head?.hash ?? AUDIT_GENESIS, limit: VERIFY_SLICE });
+      entries += r.entries;
+      if (!r.ok) return { ok: false, entries, brokenAt: r.brokenAt, head };
+      if (r.entries < VERIFY_SLICE) return { ok: true, entries, head: r.head ?? head };
+      head = r.head;
+      await yieldToLoop();
+    }
+  }
+
+  /**
+   * For the dashboard: the verdict of a verification run in the background. The first ask starts
+   * one (`running`); the verdict is served while the log's head stays the same (at most
+   * VERIFY_KEEP_MS), or made again when `fresh`.
+   */
+  async verifyInBackground(fresh = false): Promise<{ status: 'running'; startedAt: string } | ({ status: 'done'; verifiedAt: string } & AuditVerdict)> {
+    const h = await this.store.audit.head();
+    const head = h ? `${h.seq}:${h.hash}` : 'empty';
+    const b = this.background;
+    if (b?.running) return { status: 'running', startedAt: b.startedAt };
+    if (b?.error) {
+      this.background = undefined;
+      throw b.error;
+    }
+    if (b?.verdict && !fresh && b.head === head && Date.now() - b.at! < VERIFY_KEEP_MS) return { status: 'done', verifiedAt: new Date(b.at!).toISOString(), ...b.verdict };
+    const run: NonNullable<AuditService['background']> = { head, startedAt: new Date().toISOString() };
+    run.running = this.verify()
+      .then((v) => void ((run.verdict = v), (run.at = Date.now())))
+      .catch((err) => void (run.error = err))
+      .finally(() => (run.running = undefined));
+    this.background = run;
+    return { status: 'running', startedAt: run.startedAt };
+  }
 
   constructor(
     private readonly store: Store,
@@ -73,9 +118,12 @@ export class AuditService {
     this.lastSeq = head.seq;
   }
 
-  /** Walks the chain and checks every stored checkpoint (and any given from outside) against it. */
+  /**
+   * Walks the chain (a slice at a time, the event loop free in between) and checks every stored
+   * checkpoint (and any given from outside) against it.
+   */
   async verify(external: AuditCheckpoint[] = []): Promise<AuditVerdict> {
-    const chain = await this.store.audit.verify();
+    const chain = await this.walkChain();
     const problems: string[] = [];
     if (!chain.ok) problems.push(`entry ${chain.brokenAt} was edited or an entry before it was removed: its hash chain does not match`);
     const stored = await this.store.audit.checkpoints();

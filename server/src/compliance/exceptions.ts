@@ -167,6 +167,6 @@ export class ExceptionService {
   }
 
   private checkExpiry(expiresAt: string): void {
-    if (!(Date.parse(expiresAt) > Date.now())) throw new EdictError('EDICT_ERR_VALIDATION', 'expiresAt must be in the future');
+    if (!(Date.parse(expiresAt) > Date.now())) throw new EdictError('EDICT_ERR_VALIDATION', 'expiresAt: must be in the future');
   }
 }

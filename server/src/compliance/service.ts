@@ -46,8 +46,8 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
     super();
   }
 
-  /** The state the facts give at one instant, given the presence by finding and the state before. */
-  private evaluateAt(
+  /** The state the facts give at one instant, given the users the tool is present for and the state before (previews call it in bulk). */
+  evaluateAt(
     deviceTags: readonly string[],
     deviceId: string,
     toolId: string,

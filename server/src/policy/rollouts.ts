@@ -2,10 +2,8 @@
 // policies-part version; a device counts as delivered once its agent confirmed (policy-applied, or
 // hello on reconnect) that it verified and enforces that version or a later one. Pending: connected
 // and not confirmed yet; offline: not connected and not confirmed (it gets the part at its next
-// hello). The summary counts, per ban in force, the devices in its scope by compliance state.
+// hello). The summary of every ban in force is dashboard/overview.ts.
 import { EdictError } from '../../../shared/src/errors.js';
-import { nextBoundary, stageOf } from '../../../shared/src/policy/evaluate.js';
-import type { ComplianceState } from '../../../shared/src/policy/compliance.js';
 import type { AgentGateway } from '../gateway/agent-gateway.js';
 import type { Store } from '../store/index.js';
 import type { PolicyService } from './service.js';
@@ -44,40 +42,5 @@ export class Rollouts {
       else offline++;
     }
     return { policyId, version: row.latestVersion, rolloutPart: part, rolloutId: `${policyId}@${row.latestVersion}`, devices, delivered: devices - notConfirmed.length + confirmedSinceFlush, pending, offline };
-  }
-
-  /** Every ban in force: stage now, next date, devices in scope by state, and its rollout. */
-  async summary(now = Date.now()): Promise<{
-    at: string;
-    devices: number;
-    policies: {
-      policyId: string;
-      name: string;
-      version: number;
-      tools: string[];
-      stage: string;
-      nextBoundary: string | null;
-      inScope: number;
-      counts: Record<ComplianceState, number>;
-      rollout: RolloutProgress;
-    }[];
-  }> {
-    const out = [];
-    for (const p of this.policies.active()) {
-      const { inScope, counts } = await this.store.compliance.stateCounts(p.tools, { devices: p.scope.devices, tags: p.scope.tags });
-      const next = nextBoundary([p], now);
-      out.push({
-        policyId: p.id,
-        name: p.name,
-        version: p.version,
-        tools: p.tools,
-        stage: stageOf(p, now),
-        nextBoundary: next === null ? null : new Date(next).toISOString(),
-        inScope,
-        counts,
-        rollout: await this.progress(p.id),
-      });
-    }
-    return { at: new Date(now).toISOString(), devices: await this.store.devices.countActive(), policies: out };
   }
 }

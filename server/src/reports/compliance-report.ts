@@ -5,6 +5,7 @@
 // history); compliant devices are rows too, a device enrolled later is not (the summary counts it).
 // State, stage, evidence and exceptions all come from the recorded compliance state, the events
 // and the exceptions as known then, so the same parameters always give the same rows.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { EdictError } from '../../../shared/src/errors.js';
 import { ComplianceState } from '../../../shared/src/policy/compliance.js';
 import { evaluateTool, inScope, stricter } from '../../../shared/src/policy/evaluate.js';
@@ -116,6 +117,9 @@ export async function buildComplianceReport(store: Store, policies: PolicyServic
   const rows: ReportRow[] = [];
   let tagSeen = !p.tag;
   for (const chunk of chunks(population, CHUNK)) {
+    // Store reads resolve without giving the event loop a turn (SQLite answers synchronously): give
+    // it one per chunk, or a fleet-wide report would hold every agent and request until it is done.
+    await yieldToLoop();
     const ids = chunk.map((d) => d.id);
     const [history, states, events, exceptions, last] = await Promise.all([
       store.reports.tagHistory(ids, p.knownAt),

@@ -11,7 +11,7 @@ import type { PolicyService } from '../policy/service.js';
 import type { Store } from '../store/index.js';
 import { buildComplianceReport, type ReportParameters } from './compliance-report.js';
 import { buildPack } from './pack.js';
-import { renderCsv, renderHtml, renderJson } from './render.js';
+import { renderCsvAsync, renderHtml, renderJson } from './render.js';
 
 export interface ReportRequest {
   asOf: string;
@@ -48,7 +48,7 @@ export class ReportService {
     const parameters = this.parameters(q);
     const report = await buildComplianceReport(this.store, this.policies, parameters);
     let body: string | Buffer;
-    if (format === 'csv') body = renderCsv(report);
+    if (format === 'csv') body = await renderCsvAsync(report);
     else if (format === 'html') body = renderHtml(report);
     else if (format === 'json') body = renderJson(report);
     else {

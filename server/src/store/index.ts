@@ -11,7 +11,7 @@ import type { Store } from './types.js';
 
 export type * from './types.js';
 export { measureRawInsertRate } from './sqlite/raw-insert-rate.js';
-export { seedFleet } from './sqlite/bench-seed.js';
+export { flushSeed, seedFleet, SEEDED_BAN_ID, timeDeviceScan, timeFsync } from './sqlite/bench-seed.js';
 export { backupDatabase, restoreDatabase } from './sqlite/backup.js';
 export { measurePgRawInsertRate } from './postgres/raw-insert-rate.js';
 export { seedPgDevices } from './postgres/bench-seed.js';

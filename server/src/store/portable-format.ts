@@ -1,8 +1,8 @@
-// The portable form of an Edict database, shared by both backends: every table and column (the
-// SQLite names), each value as the server wrote it (text, integer, real, or an instant as ISO text),
-// and the file `edict-server export` writes and `import` reads: JSON Lines, a header, one line per
-// row in load order, and an end line with the row count of every table and the audit head, so a
-// truncated or edited file is refused before anything is committed.
+// The portable form of an Edict database, shared by both backends: every table it carries (not
+// sessions nor the burn-down rollup, see PORTABLE_TABLES) with the SQLite names, each value as the
+// server wrote it (text, integer, real, or an instant as ISO text), and the file `edict-server
+// export` writes and `import` reads: JSON Lines, a header, one line per row in load order, and an end
+// line with every table's row count and the audit head, so a truncated or edited file imports nothing.
 export type ColumnKind = 'text' | 'int' | 'real' | 'time';
 
 export interface PortableTable {
@@ -21,7 +21,13 @@ const t = (name: string, key: string[], cols: string): PortableTable => ({
   }),
 });
 
-/** In load order (a row's references come before it). */
+/**
+ * In load order (a row's references come before it). Two tables are left out on purpose:
+ * dashboard_sessions (sign-in cookies: short-lived credentials that are not copied to another
+ * database; people sign in to the dashboard again after a move) and compliance_daily (the burn-down
+ * rollup: every row is recomputed from the timeline, device tags and policy versions, which are
+ * carried, and the rollup computes any day it has no row for on its first run after the move).
+ */
 export const PORTABLE_TABLES: readonly PortableTable[] = [
   t('meta', ['key'], 'key, value'),
   t('api_tokens', ['id'], 'id, role, token_hash, label, created_at:time, revoked_at:time, expires_at:time, last_used_at:time, created_by'),

@@ -105,6 +105,30 @@ export interface TagChange {
   recordedAt: string;
 }
 
+/** What a device list can be narrowed by (every filter optional; all given must hold). */
+export interface DeviceFilter {
+  /** Hostname contains this (case-insensitive). */
+  search?: string;
+  tag?: string;
+  /** Platform as the agent reports it (`linux`, `darwin`, `win32`). */
+  platform?: string;
+  /** Last seen before this instant (or never seen). */
+  seenBefore?: string;
+  /** Last seen at or after this instant. */
+  seenSince?: string;
+  /**
+   * Without `state`: devices where one of these tools is installed or running now. With `state`:
+   * the state is the device's most pressing one over these tools (all tools when absent).
+   */
+  toolIds?: readonly string[];
+  /** Compliance state, the device counting once by its most pressing state (as the summary counts). */
+  state?: ComplianceState;
+  /** Only devices in this scope (a ban's: device ids and tags, empty lists = every device). */
+  scope?: { devices: readonly string[]; tags: readonly string[] };
+  /** Leave out revoked devices. */
+  activeOnly?: boolean;
+}
+
 export interface DeviceRepo {
   /** Creates a device with its first tags (recorded in its tag history). */
   create(id: string, hostname: string, credential: string, enrollmentTokenId: string, tags?: readonly string[]): Promise<void>;
@@ -113,8 +137,10 @@ export interface DeviceRepo {
   /** The device a credential belongs to, revoked or not (the caller tells the two apart). */
   findByCredential(credential: string): Promise<DeviceRow | undefined>;
   get(id: string): Promise<DeviceRow | undefined>;
-  /** Devices by hostname (then id), optionally those whose hostname contains `search` or with `tag`. */
-  list(q: PageQuery<[string, string]> & { search?: string; tag?: string }): Promise<DeviceRow[]>;
+  /** Devices by hostname (then id), narrowed by the filters of DeviceFilter. */
+  list(q: PageQuery<[string, string]> & DeviceFilter): Promise<DeviceRow[]>;
+  /** Hostnames of some devices (lists that carry device ids show names with them). */
+  hostnames(ids: readonly string[]): Promise<Record<string, string>>;
   /** Enrolled devices not revoked. */
   countActive(): Promise<number>;
   /** Writes a batch of presence updates (last seen, hello facts, health, applied versions). */
@@ -255,11 +281,6 @@ export interface ComplianceRepo {
   all(filter?: { deviceId?: string }): Promise<{ deviceId: string; toolId: string; state: ComplianceState; since: string }[]>;
   /** A page of device × tool states (now, or as of an instant from the timeline), by device then tool. */
   list(q: PageQuery<[string, string]> & { toolId?: string; state?: ComplianceState; deviceId?: string; asOf?: string }): Promise<ComplianceRow[]>;
-  /**
-   * Devices in a scope (not revoked; by device ids and tags, empty = all) and how many of them are in
-   * each state, a device counting once by its most pressing state over `toolIds`.
-   */
-  stateCounts(toolIds: readonly string[], scope: { devices: readonly string[]; tags: readonly string[] }): Promise<{ inScope: number; counts: Record<ComplianceState, number> }>;
   setCurrent(deviceId: string, toolId: string, state: ComplianceState, since: string): Promise<void>;
   /** Appends a state change to the timeline. */
   addStateRow(row: StateRowInput): Promise<void>;
@@ -270,7 +291,8 @@ export interface ComplianceRepo {
   supersede(seqs: readonly number[], atIso: string): Promise<void>;
   /** Records a fact; an agent event id is stored once. Returns false on replay. */
   fact(deviceId: string, toolId: string, at: string, kind: string, cause: string, detail: unknown, eventId: string | null): Promise<boolean>;
-  timeline(deviceId: string, toolId?: string): Promise<TimelineRow[]>;
+  /** A device's timeline by (at, seq), optionally one tool, at most `page.limit` rows after the row `page.after` ([at, seq]). */
+  timeline(deviceId: string, toolId?: string, page?: { after?: [string, number]; limit?: number }): Promise<TimelineRow[]>;
   /** The state of a device × tool as of an instant: the last state change in force at or before it. */
   stateAsOf(deviceId: string, toolId: string, atIso: string): Promise<ComplianceState | undefined>;
   /** Every device × tool that has any state change, for as-of reports. */
@@ -400,12 +422,30 @@ export interface AuditCheckpoint {
   signature: string;
 }
 
+export interface AuditSearch {
+  limit: number;
+  beforeSeq?: number;
+  actor?: string;
+  /** An action or the start of one (`exception.` matches every exception action). */
+  action?: string;
+  subject?: string;
+  /** Entries at or after / before these instants. */
+  from?: string;
+  to?: string;
+}
+
 export interface AuditRepo {
   /** Appends one entry chained to the newest; two writers can never chain to the same entry. */
   append(actor: string, action: string, subject: string, detail?: unknown): Promise<void>;
   list(limit: number, afterSeq?: number): Promise<AuditEntry[]>;
-  /** Walks the chain; the first entry that breaks it, if any, and the head. */
-  verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }>;
+  /** Entries newest first (before sequence number `beforeSeq`), narrowed by actor, action (prefix), subject and time. */
+  search(q: AuditSearch): Promise<AuditEntry[]>;
+  /**
+   * Walks the chain; the first entry that breaks it, if any, and the head. With `slice`, walks at
+   * most `limit` entries after `afterSeq`, chaining from `prevHash` (callers walk a long log a slice
+   * at a time); `head` is then the last entry of the slice.
+   */
+  verify(slice?: { afterSeq: number; prevHash: string; limit: number }): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }>;
   head(): Promise<{ seq: number; hash: string } | null>;
   entry(seq: number): Promise<AuditEntry | undefined>;
   addCheckpoint(c: AuditCheckpoint): Promise<void>;
@@ -429,6 +469,74 @@ export interface ReportRepo {
   lastReports(deviceIds: readonly string[], knownAt: string): Promise<{ deviceId: string; at: string }[]>;
 }
 
+export interface SessionRow {
+  tokenId: string;
+  /** The CSRF token the page sends back on every write (not a credential without the cookie). */
+  csrf: string;
+  createdAt: string;
+  expiresAt: string;
+  endedAt: string | null;
+}
+
+/** Dashboard sessions: an API token traded for a cookie; only the cookie's hash is stored. */
+export interface SessionRepo {
+  /** Starts a session for a token; returns the cookie secret (shown once) and the CSRF token. */
+  create(tokenId: string, expiresAt: string): Promise<{ secret: string; csrf: string }>;
+  /** The session a cookie secret belongs to, ended or expired included (the caller tells them apart). */
+  find(secret: string): Promise<SessionRow | undefined>;
+  /** Ends one session (sign-out); false when it had already ended or never existed. */
+  end(secret: string, atIso: string): Promise<boolean>;
+  /** Ends every open session of a token (the token was revoked); returns how many. */
+  endForToken(tokenId: string, atIso: string): Promise<number>;
+  /** Deletes sessions that expired or ended before an instant. */
+  purge(beforeIso: string): Promise<number>;
+}
+
+export type StateCounts = Record<ComplianceState, number>;
+
+/** One day of the burn-down: devices in a ban's scope by state at the end of the day (or now, for today). */
+export interface DailyRollupRow {
+  policyId: string;
+  /** Calendar day in the ban's zone, YYYY-MM-DD. */
+  day: string;
+  inScope: number;
+  counts: StateCounts;
+  computedAt: string;
+  /** Computed after the day ended (today's row is redone until then). */
+  final: boolean;
+}
+
+/** A ban's scope and tools, as the counting queries take them. */
+export interface CountScope {
+  toolIds: readonly string[];
+  devices: readonly string[];
+  tags: readonly string[];
+}
+
+/** The counts behind the overview and the burn-down, read a slice of devices (by id) at a time. */
+export interface RollupRepo {
+  /**
+   * Devices (not revoked) in scope by their most pressing state over the tools now, and how many of
+   * each state were last seen before `seenBefore` (or never), for the devices with id after
+   * `afterId`, at most `limit` of them. `lastId` is null once the last slice was read.
+   */
+  countNow(scope: CountScope, seenBefore: string, slice: { afterId?: string; limit: number }): Promise<{ inScope: number; counts: StateCounts; notSeen: StateCounts; lastId: string | null }>;
+  /** The same as of an instant, from the timeline as known now, with each device's tags and enrollment then. */
+  countAsOf(scope: CountScope, atIso: string, slice: { afterId?: string; limit: number }): Promise<{ inScope: number; counts: StateCounts; lastId: string | null }>;
+  put(row: DailyRollupRow): Promise<void>;
+  series(policyId: string): Promise<DailyRollupRow[]>;
+  /** The earliest instant of a state change recorded after `recordedAfter` (a late event re-derived the past), and the newest recording instant. */
+  changesRecordedSince(recordedAfter: string): Promise<{ earliestAt: string | null; newestRecordedAt: string | null }>;
+  /** A cheap mark that moves whenever compliance, devices or exception requests change (the live overview polls it). */
+  watermark(): Promise<string>;
+  /** Employee exception requests waiting for a decision. */
+  requestedExceptions(): Promise<number>;
+  /** For a slice of active devices (by id): each device × tool of `toolIds` installed or running now, with the OS users it is present for (impact previews). */
+  presenceSlice(toolIds: readonly string[], slice: { afterId?: string; limit: number }): Promise<{ rows: { deviceId: string; hostname: string; tags: string[]; toolId: string; users: string[] }[]; lastId: string | null }>;
+  /** Acknowledgement instants of some devices × tools, oldest first. */
+  acknowledgementsOf(deviceIds: readonly string[], toolIds: readonly string[]): Promise<{ deviceId: string; toolId: string; at: string }[]>;
+}
+
 /** Every repository; what a transaction hands to its callback. */
 export interface Repos {
   readonly tokens: TokenRepo;
@@ -439,6 +547,8 @@ export interface Repos {
   readonly exceptions: ExceptionRepo;
   readonly audit: AuditRepo;
   readonly reports: ReportRepo;
+  readonly sessions: SessionRepo;
+  readonly rollups: RollupRepo;
 }
 
 /** A notice one node sends the others after a change committed: ids and versions, never content. */

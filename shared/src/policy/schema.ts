@@ -95,6 +95,7 @@ export const PolicySpec = policySpec(TimeZone).superRefine((p, ctx) => {
     let prev: { s: string; t: number } | undefined;
     for (const s of order) {
       const z0 = p.stages[s]!;
+      if (!IANAZone.isValidZone(z0.timeZone)) continue; // the zone's own issue says what is wrong
       const t = zonedInstantOrNaN(z0.at, z0.timeZone);
       if (Number.isNaN(t)) {
         ctx.addIssue({ code: 'custom', path: ['stages', s, 'at'], message: 'not a valid date-time in that zone' });

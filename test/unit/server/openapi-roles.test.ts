@@ -1,6 +1,7 @@
 // The role table holds everywhere: every operation of the OpenAPI document is called by every kind
 // of caller (no token, admin, auditor, helpdesk, an expired token, a revoked token, a device
-// credential) against a real server, and answers as documented: the roles it declares get through
+// credential, and a dashboard session of each role, with and without its CSRF token) against a
+// real server, and answers as documented: the roles it declares get through
 // (whatever the answer to the made-up ids and bodies), the others get 403, and bad credentials get
 // their own 401 code. Every route the server registers is in the document, and docs/roles.md says
 // the same as the table the routes enforce.
@@ -11,11 +12,47 @@ import { REGISTERED_ROUTES } from '../../../server/src/api/index.js';
 import { OPERATIONS } from '../../../server/src/api/operations.js';
 import { ROOT } from '../../helpers/paths.js';
 import { enrollDevice } from '../../helpers/raw-agent.js';
-import { api, startTestServer, type TestServer } from '../../helpers/server.js';
+import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { cleanupTempDirs } from '../../helpers/tmp.js';
 
 let server: TestServer;
 const callers: Record<string, string | undefined> = {};
+/** Dashboard sessions: the cookie and CSRF token of a session made from a token of that role. */
+const sessions: Record<string, { cookie: string; csrf: string }> = {};
+
+async function newSession(token: string): Promise<{ cookie: string; csrf: string }> {
+  const res = await fetch(`${server.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  const cookie = /^(edict_session=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1];
+  return { cookie, csrf: ((await res.json()) as { csrfToken: string }).csrfToken };
+}
+
+/** One call as a bearer token or a session (cookie, with or without CSRF); an event stream is cut after its headers. */
+async function call(who: string, method: string, url: string, body?: unknown): Promise<{ status: number; code?: string }> {
+  const headers: Record<string, string> = {};
+  const viaSession = who.endsWith('-session') || who.endsWith('-session-no-csrf');
+  if (viaSession) {
+    const role = who.split('-')[0];
+    // Signing out ends the session it is made with: that call gets a session of its own.
+    const s = method === 'DELETE' && url === '/session' ? await newSession(callers[role]!) : sessions[role];
+    headers.cookie = s.cookie;
+    if (!who.endsWith('-no-csrf')) headers['x-edict-csrf'] = s.csrf;
+  } else if (callers[who]) headers.authorization = `Bearer ${callers[who]}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const ctrl = new AbortController();
+  const res = await fetch(`${server.url}/api/v1${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctrl.signal });
+  if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+    ctrl.abort();
+    return { status: res.status };
+  }
+  const text = await res.text();
+  let code: string | undefined;
+  try {
+    code = text ? JSON.parse(text)?.error?.code : undefined;
+  } catch {
+    code = undefined;
+  }
+  return { status: res.status, code };
+}
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -29,6 +66,7 @@ beforeAll(async () => {
   expect((await server.api('DELETE', `/tokens/${revoked.id}`)).status).toBe(204);
   callers.revoked = revoked.token;
   callers.device = (await enrollDevice(server.url, server.adminToken, 'walker-device')).credential;
+  for (const role of ['admin', 'auditor', 'helpdesk']) sessions[role] = await newSession(callers[role]!);
 });
 afterAll(async () => {
   await server.close();
@@ -65,16 +103,19 @@ describe('every operation × every caller', () => {
         const body = ['POST', 'PUT'].includes(method) ? {} : undefined;
         const roles = op['x-roles'] as string[];
         const open = op.security.length === 0;
-        for (const [who, token] of Object.entries(callers)) {
-          const r = await api(server.url, token, method, url, body);
-          const code = r.body?.error?.code;
+        for (const who of [...Object.keys(callers), 'admin-session', 'auditor-session', 'helpdesk-session', 'admin-session-no-csrf', 'auditor-session-no-csrf']) {
+          const r = await call(who, method, url, body);
+          const code = r.code;
+          const role = who.split('-')[0];
           let expected: string;
           if (open) expected = 'passes';
           else if (who === 'none') expected = 'EDICT_ERR_UNAUTHENTICATED';
           else if (who === 'device') expected = 'EDICT_ERR_BAD_CREDENTIAL';
           else if (who === 'expired') expected = 'EDICT_ERR_TOKEN_EXPIRED';
           else if (who === 'revoked') expected = 'EDICT_ERR_TOKEN_REVOKED';
-          else expected = roles.includes(who) ? 'passes' : 'EDICT_ERR_FORBIDDEN';
+          // A session's write without its CSRF token is refused before anything else is looked at.
+          else if (who.endsWith('-no-csrf') && method !== 'GET') expected = 'EDICT_ERR_CSRF';
+          else expected = roles.includes(role) ? 'passes' : 'EDICT_ERR_FORBIDDEN';
           const got = r.status === 401 || r.status === 403 ? code : 'passes';
           if (got !== expected) failures.push(`${method} ${url} as ${who}: expected ${expected}, got ${r.status} ${code ?? ''}`);
         }

@@ -90,6 +90,27 @@ describe('audit log', () => {
     expect(await store.audit.verify()).toMatchObject({ ok: false, entries: 2, brokenAt: 2 });
     await store.close();
   });
+  test('walked a slice at a time (as the server does), the chain gives the same verdict', async () => {
+    const store = SqliteStore.open(tempDir());
+    for (let i = 0; i < 7; i++) await store.audit.append('system', 'x', String(i));
+    const walk = async (limit: number) => {
+      let head: { seq: number; hash: string } | null = null;
+      let entries = 0;
+      for (;;) {
+        const r = await store.audit.verify({ afterSeq: head?.seq ?? 0, prevHash: head?.hash ?? '0'.repeat(64), limit });
+        entries += r.entries;
+        if (!r.ok) return { ok: false, brokenAt: r.brokenAt, entries };
+        if (r.entries < limit) return { ok: true, entries, head: r.head ?? head };
+        head = r.head;
+      }
+    };
+    const whole = await store.audit.verify();
+    expect(await walk(3)).toEqual({ ok: true, entries: 7, head: whole.head });
+    store.conn.db.prepare("UPDATE audit_log SET subject = 'edited' WHERE seq = 5").run();
+    expect(await walk(2)).toMatchObject({ ok: false, brokenAt: 5 });
+    expect(await walk(4)).toMatchObject({ ok: false, brokenAt: 5 });
+    await store.close();
+  });
   test('deleting an entry breaks the chain at the next one', async () => {
     const store = SqliteStore.open(tempDir());
     for (let i = 0; i < 4; i++) await store.audit.append('system', 'x', String(i));

@@ -1,6 +1,6 @@
 // Compliance, from the recorded state: every device × banned tool now or as of an instant
-// (paged), the devices violating a ban now with what is present, one device's timeline, and the
-// summary of every ban in force.
+// (paged), the devices violating a ban now with what is present, and one device's timeline (paged;
+// the summary of every ban in force is in overview.ts).
 import type { FastifyInstance } from 'fastify';
 import { EdictError } from '../../../../shared/src/errors.js';
 import { parseInstant } from '../../../../shared/src/policy/instant.js';
@@ -32,7 +32,7 @@ export function complianceRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Params: { id: string } }>('/devices/:id/timeline', ctx.op('GET /devices/{id}/timeline'), async (req) => {
     if (!(await ctx.store.devices.get(req.params.id))) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${req.params.id}`);
     const q = parseInput(Schemas.timeline, req.query);
-    return { items: await ctx.store.compliance.timeline(req.params.id, q.toolId) };
+    const items = await ctx.store.compliance.timeline(req.params.id, q.toolId, { after: decodeCursor<[string, number]>(q.cursor, 2), limit: q.limit });
+    return page(items, q.limit, (t) => [t.at, t.seq]);
   });
-  app.get('/summary', ctx.op('GET /summary'), async () => ctx.rollouts.summary());
 }

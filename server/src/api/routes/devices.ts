@@ -1,4 +1,5 @@
-// Devices: list (paged by hostname, searchable, by tag), show (with live connection state, the
+// Devices: list (paged by hostname; search, tag, OS, compliance state, tool, a ban's scope, last
+// seen), show (with live connection state, the
 // newest presence and the policy parts it confirmed), set tags (policy scope, recorded in the tag
 // history), revoke (ends the live connection too).
 import type { FastifyInstance } from 'fastify';
@@ -14,7 +15,31 @@ export function deviceRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get('/devices', ctx.op('GET /devices'), async (req) => {
     const q = parseInput(Schemas.devices, req.query);
-    const rows = await ctx.store.devices.list({ limit: q.limit, after: decodeCursor<[string, string]>(q.cursor, 2), search: q.search, tag: q.tag });
+    let scope: { devices: string[]; tags: string[] } | undefined;
+    let toolIds = q.tool ? [q.tool] : undefined;
+    if (q.policy) {
+      // The ban's scope and tools as in force (its latest published version), else as drafted.
+      const row = await ctx.policies.require(q.policy);
+      const spec = ctx.policies.active().find((p) => p.id === q.policy) ?? (await ctx.store.policies.versions(q.policy)).at(-1) ?? row.draft;
+      scope = { devices: spec.scope.devices, tags: spec.scope.tags };
+      // The state within the ban is over its tools; without a state, every device in its scope.
+      if (!toolIds && q.state) toolIds = spec.tools;
+    }
+    const now = Date.now();
+    const rows = await ctx.store.devices.list({
+      limit: q.limit,
+      after: decodeCursor<[string, string]>(q.cursor, 2),
+      search: q.search,
+      tag: q.tag,
+      platform: q.os,
+      state: q.state,
+      toolIds,
+      scope,
+      // A ban counts active devices only; so does its drill-down.
+      activeOnly: !!q.policy,
+      seenBefore: q.notSeenDays ? new Date(now - q.notSeenDays * 86400_000).toISOString() : undefined,
+      seenSince: q.seenWithinDays ? new Date(now - q.seenWithinDays * 86400_000).toISOString() : undefined,
+    });
     const p = page(rows, q.limit, (d) => [d.hostname, d.id]);
     return { items: p.items.map(view), next: p.next };
   });

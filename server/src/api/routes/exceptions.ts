@@ -1,4 +1,4 @@
-// Exceptions: list (paged); grant directly (admin, helpdesk); approve or deny an employee's
+// Exceptions: list (paged, with each device's hostname); grant directly (admin, helpdesk); approve or deny an employee's
 // request; revoke. Each decision is audited with its reason, shows in the device's timeline and
 // reaches the agent.
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +11,9 @@ export function exceptionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/exceptions', ctx.op('GET /exceptions'), async (req) => {
     const q = parseInput(Schemas.exceptions, req.query);
     const rows = await ctx.store.exceptions.page({ limit: q.limit, after: decodeCursor<[string, string]>(q.cursor, 2), deviceId: q.deviceId, status: q.status });
-    return page(rows, q.limit, (e) => [e.requestedAt, e.id]);
+    const names = await ctx.store.devices.hostnames(rows.map((r) => r.deviceId));
+    const p = page(rows, q.limit, (e) => [e.requestedAt, e.id]);
+    return { items: p.items.map((e) => ({ ...e, hostname: names[e.deviceId] ?? null })), next: p.next };
   });
   app.post('/exceptions', ctx.op('POST /exceptions'), async (req, reply) => {
     const body = parseInput(Schemas.exceptionGrant, req.body);

@@ -27,6 +27,7 @@ export function policyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     // transaction as the publish, run right after, off the request path).
     const policy = await ctx.policies.publish(req.params.id, req.caller!.actor);
     ctx.compliance.kick();
+    ctx.rollup.kick();
     return { ...policy, rolloutId: `${policy.id}@${policy.version}` };
   });
   app.post<{ Params: { id: string } }>('/policies/:id/retire', ctx.op('POST /policies/{id}/retire'), async (req) => {
@@ -34,7 +35,13 @@ export function policyRoutes(app: FastifyInstance, ctx: ApiContext): void {
     ctx.compliance.kick();
     return view(await ctx.policies.require(req.params.id));
   });
-  app.get<{ Params: { id: string } }>('/policies/:id/preview', ctx.op('GET /policies/{id}/preview'), async (req) => previewDraft(ctx.store, ctx.policies, ctx.compliance, req.params.id));
+  app.get<{ Params: { id: string } }>('/policies/:id/preview', ctx.op('GET /policies/{id}/preview'), async (req, reply) => {
+    const q = parseInput(Schemas.preview, req.query);
+    if (q.async === 'false') return previewDraft(ctx.store, ctx.policies, ctx.compliance, req.params.id, { devicesLimit: q.devicesLimit });
+    const r = await ctx.previews.get(req.params.id, q.devicesLimit);
+    if (r.status === 'running') void reply.code(202);
+    return r;
+  });
   app.get<{ Params: { id: string } }>('/policies/:id/rollout', ctx.op('GET /policies/{id}/rollout'), async (req) => ctx.rollouts.progress(req.params.id));
   app.get('/policies', ctx.op('GET /policies'), async (req) => {
     const q = parseInput(Schemas.page, req.query);

@@ -1,5 +1,6 @@
 // Compliance reports: GET /reports/compliance as JSON, CSV, printable HTML or a signed evidence
-// pack (zip), as of an instant and as known at another.
+// pack (zip), as of an instant and as known at another; and the same built in the background
+// (exports: start, poll, download), which is what the dashboard uses on a large fleet.
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
 import { Schemas } from '../operations.js';
@@ -17,5 +18,21 @@ export function reportRoutes(app: FastifyInstance, ctx: ApiContext): void {
       .header('content-disposition', `attachment; filename="edict-compliance-${stamp}.${q.format}"`)
       .header('cache-control', 'no-store');
     return out.body;
+  });
+  app.post('/reports/compliance/exports', ctx.op('POST /reports/compliance/exports'), async (req, reply) => {
+    const b = parseInput(Schemas.reportExport, req.body);
+    const job = ctx.exports.start({ asOf: b.asOf, knownAt: b.knownAt, policy: b.policy, tool: b.tool, tag: b.tag }, b.format, req.caller!);
+    void reply.code(202);
+    return job;
+  });
+  app.get<{ Params: { id: string } }>('/reports/compliance/exports/:id', ctx.op('GET /reports/compliance/exports/{id}'), async (req) => ctx.exports.get(req.params.id, req.caller!.tokenId));
+  app.get<{ Params: { id: string } }>('/reports/compliance/exports/:id/file', ctx.op('GET /reports/compliance/exports/{id}/file'), async (req, reply) => {
+    const f = ctx.exports.file(req.params.id, req.caller!.tokenId);
+    void reply
+      .type(f.type)
+      .header('content-length', String(f.bytes))
+      .header('content-disposition', `attachment; filename="${f.filename}"`)
+      .header('cache-control', 'no-store');
+    return reply.send(f.stream);
   });
 }

@@ -11,7 +11,10 @@ import { parseInput } from '../validate.js';
 export function toolRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/tools', ctx.op('GET /tools'), async (req) => {
     const q = parseInput(Schemas.page, req.query);
-    return { ...pageInMemory([...ctx.policies.current().catalog], q, (t) => t.id), catalogVersion: ctx.policies.current().version };
+    const p = pageInMemory([...ctx.policies.current().catalog], q, (t) => t.id);
+    // Built-in or custom (an admin's addition or override), for each tool of the page.
+    const items = await Promise.all(p.items.map(async (t) => ({ ...t, source: (await ctx.store.policies.toolRow(t.id))?.source ?? 'builtin' })));
+    return { items, next: p.next, catalogVersion: ctx.policies.current().version };
   });
   app.get<{ Params: { id: string } }>('/tools/:id', ctx.op('GET /tools/{id}'), async (req) => {
     const row = await ctx.store.policies.toolRow(req.params.id);

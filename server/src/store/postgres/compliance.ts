@@ -7,9 +7,6 @@ import type { ComplianceState } from '../../../../shared/src/policy/compliance.j
 import type { ComplianceRepo, ComplianceRow, PageQuery, StateRowInput, TimelineRow } from '../types.js';
 import type { Db } from './db.js';
 
-const RANK_SQL = `CASE c.state WHEN 'violating' THEN 5 WHEN 'noticed' THEN 4 WHEN 'acknowledged' THEN 3 WHEN 'exempt' THEN 2 WHEN 'remediated' THEN 1 ELSE 0 END`;
-const BY_RANK: ComplianceState[] = ['clear', 'remediated', 'exempt', 'acknowledged', 'noticed', 'violating'];
-
 const COLUMNS = `seq, device_id AS "deviceId", tool_id AS "toolId", at, kind, from_state AS "fromState", to_state AS "toState", cause,
   detail, event_id AS "eventId", recorded_at AS "recordedAt", superseded_at AS "supersededAt"`;
 
@@ -56,26 +53,6 @@ export class PgCompliance implements ComplianceRepo {
     return rows.map((r) => ({ ...r, state: r.state ?? 'clear' }));
   }
 
-  async stateCounts(toolIds: readonly string[], scope: { devices: readonly string[]; tags: readonly string[] }): Promise<{ inScope: number; counts: Record<ComplianceState, number> }> {
-    const scoped = `SELECT d.id FROM devices d WHERE d.revoked_at IS NULL
-      AND ($1::int = 0 OR d.id IN (SELECT jsonb_array_elements_text($2::text::jsonb)))
-      AND ($3::int = 0 OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(d.tags::jsonb) t WHERE t IN (SELECT jsonb_array_elements_text($4::text::jsonb))))`;
-    const scopeArgs = [scope.devices.length, JSON.stringify(scope.devices), scope.tags.length, JSON.stringify(scope.tags)];
-    const inScope = (await this.db.value<number>(`SELECT count(*) FROM (${scoped}) s`, scopeArgs)) ?? 0;
-    const ranks = await this.db.all<{ rank: number; n: number }>(
-      `SELECT rank, count(*) AS n FROM (
-         SELECT c.device_id, max(${RANK_SQL}) AS rank FROM compliance c
-         WHERE c.tool_id IN (SELECT jsonb_array_elements_text($5::text::jsonb)) AND c.device_id IN (${scoped})
-         GROUP BY c.device_id) r
-       GROUP BY rank`,
-      [...scopeArgs, JSON.stringify(toolIds)],
-    );
-    const counts = Object.fromEntries(BY_RANK.map((s) => [s, 0])) as Record<ComplianceState, number>;
-    for (const r of ranks) if (r.rank > 0) counts[BY_RANK[r.rank]] += r.n;
-    counts.clear = inScope - BY_RANK.slice(1).reduce((n, s) => n + counts[s], 0);
-    return { inScope, counts };
-  }
-
   async setCurrent(deviceId: string, toolId: string, state: ComplianceState, since: string): Promise<void> {
     await this.db.run(
       'INSERT INTO compliance(device_id, tool_id, state, since) VALUES ($1, $2, $3, $4) ON CONFLICT (device_id, tool_id) DO UPDATE SET state = excluded.state, since = excluded.since',
@@ -120,11 +97,14 @@ export class PgCompliance implements ComplianceRepo {
     );
   }
 
-  async timeline(deviceId: string, toolId?: string): Promise<TimelineRow[]> {
-    const rows = await this.db.all<TimelineRow & { detail: string }>(
-      `SELECT ${COLUMNS} FROM timeline WHERE device_id = $1 ${toolId ? 'AND tool_id = $2' : ''} ORDER BY at, seq`,
-      toolId ? [deviceId, toolId] : [deviceId],
-    );
+  async timeline(deviceId: string, toolId?: string, page: { after?: [string, number]; limit?: number } = {}): Promise<TimelineRow[]> {
+    const args: (string | number | null)[] = [deviceId];
+    const p = (v: string | number | null) => (args.push(v), `$${args.length}`);
+    const tool = toolId ? `AND tool_id = ${p(toolId)}` : '';
+    const after = page.after ? `AND (at, seq) > (${p(page.after[0])}::timestamptz, ${p(page.after[1])}::bigint)` : '';
+    // LIMIT NULL is no limit (SQLite's LIMIT -1).
+    const limit = p(page.limit !== undefined && page.limit >= 0 ? page.limit : null);
+    const rows = await this.db.all<TimelineRow & { detail: string }>(`SELECT ${COLUMNS} FROM timeline WHERE device_id = $1 ${tool} ${after} ORDER BY at, seq LIMIT ${limit}::bigint`, args);
     return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
   }
 

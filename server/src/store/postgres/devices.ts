@@ -1,14 +1,21 @@
 // Enrolled devices in PostgreSQL: identity, hashed credential, last facts from hello and health,
 // part versions. Presence arrives in batches and is written with one statement per kind of fact
-// (rows in id order, so two nodes flushing overlapping batches lock rows in the same order).
+// (rows in id order, so two nodes flushing overlapping batches lock rows in the same order). Lists
+// are filtered as the SQLite store filters them (DeviceFilter), in byte order of hostname then id.
+import type { ComplianceState } from '../../../../shared/src/policy/compliance.js';
 import { hashSecret } from '../../secrets.js';
-import type { DeviceRepo, DeviceRow, PageQuery, PresenceUpdate, TagChange } from '../types.js';
+import type { DeviceFilter, DeviceRepo, DeviceRow, PageQuery, PresenceUpdate, TagChange } from '../types.js';
 import type { Db } from './db.js';
 
 const COLUMNS = `id, hostname, enrolled_at AS "enrolledAt", platform, os_release AS "osRelease", arch,
   agent_version AS "agentVersion", last_seen_at AS "lastSeenAt", last_health AS "lastHealth", revoked_at AS "revokedAt", tags,
   part_version AS "partVersion", applied_catalog AS "appliedCatalog", applied_policies AS "appliedPolicies", applied_device AS "appliedDevice",
   applied_at AS "appliedAt"`;
+
+const RANK_SQL = `CASE c.state WHEN 'violating' THEN 5 WHEN 'noticed' THEN 4 WHEN 'acknowledged' THEN 3 WHEN 'exempt' THEN 2 WHEN 'remediated' THEN 1 ELSE 0 END`;
+const STATE_RANK: Record<ComplianceState, number> = { clear: 0, remediated: 1, exempt: 2, acknowledged: 3, noticed: 4, violating: 5 };
+/** The elements of a JSON array parameter, as a set to test membership in. */
+const IN_JSON = (param: string) => `(SELECT jsonb_array_elements_text(${param}::text::jsonb))`;
 
 type Raw = Omit<DeviceRow, 'lastHealth' | 'tags' | 'applied'> & {
   lastHealth: string | null;
@@ -60,15 +67,39 @@ export class PgDevices implements DeviceRepo {
     return decode(await this.db.one<Raw>(`SELECT ${COLUMNS} FROM devices WHERE id = $1`, [id]));
   }
 
-  async list(q: PageQuery<[string, string]> & { search?: string; tag?: string }): Promise<DeviceRow[]> {
+  async list(q: PageQuery<[string, string]> & DeviceFilter): Promise<DeviceRow[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];
     const p = (v: string | number) => (args.push(v), `$${args.length}`);
     if (q.after) where.push(`(hostname, id) > (${p(q.after[0])}, ${p(q.after[1])})`);
-    if (q.search) where.push(`strpos(lower(hostname), lower(${p(q.search)}::text)) > 0`);
+    // lower() under the C collation changes ASCII letters only, as SQLite's lower() does (the
+    // database's default collation may be a locale that lowers every letter).
+    if (q.search) where.push(`strpos(lower(hostname), lower(${p(q.search)}::text COLLATE "C")) > 0`);
     if (q.tag) where.push(`EXISTS (SELECT 1 FROM jsonb_array_elements_text(devices.tags::jsonb) t WHERE t = ${p(q.tag)}::text)`);
+    if (q.platform) where.push(`platform = ${p(q.platform)}`);
+    if (q.seenBefore) where.push(`(last_seen_at IS NULL OR last_seen_at < ${p(q.seenBefore)}::timestamptz)`);
+    if (q.seenSince) where.push(`last_seen_at >= ${p(q.seenSince)}::timestamptz`);
+    if (q.activeOnly) where.push('revoked_at IS NULL');
+    if (q.scope?.devices.length) where.push(`id IN ${IN_JSON(p(JSON.stringify(q.scope.devices)))}`);
+    if (q.scope?.tags.length) where.push(`EXISTS (SELECT 1 FROM jsonb_array_elements_text(devices.tags::jsonb) t WHERE t IN ${IN_JSON(p(JSON.stringify(q.scope.tags)))})`);
+    const tools = q.toolIds?.length ? JSON.stringify(q.toolIds) : undefined;
+    if (q.state) {
+      // The device's most pressing state over the tools (every tool with a state when none given).
+      const rank = `coalesce((SELECT max(${RANK_SQL}) FROM compliance c WHERE c.device_id = devices.id ${tools ? `AND c.tool_id IN ${IN_JSON(p(tools))}` : ''}), 0)`;
+      where.push(`${rank} = ${p(STATE_RANK[q.state])}::int`);
+    } else if (tools) {
+      where.push(
+        `EXISTS (SELECT 1 FROM findings f WHERE f.device_id = devices.id AND f.tool_id IN ${IN_JSON(p(tools))} AND f.state = 'present' AND f.kind IN ('installed', 'running'))`,
+      );
+    }
     const rows = await this.db.all<Raw>(`SELECT ${COLUMNS} FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY hostname, id LIMIT ${p(q.limit)}`, args);
     return rows.map((r) => decode(r)!);
+  }
+
+  async hostnames(ids: readonly string[]): Promise<Record<string, string>> {
+    if (!ids.length) return {};
+    const rows = await this.db.all<{ id: string; hostname: string }>(`SELECT id, hostname FROM devices WHERE id IN ${IN_JSON('$1')}`, [JSON.stringify([...new Set(ids)])]);
+    return Object.fromEntries(rows.map((r) => [r.id, r.hostname]));
   }
 
   async countActive(): Promise<number> {

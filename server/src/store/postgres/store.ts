@@ -16,6 +16,8 @@ import { PgDevices } from './devices.js';
 import { PgExceptions } from './exceptions.js';
 import { PgPolicies } from './policies.js';
 import { PgReports } from './reports.js';
+import { PgRollups } from './rollups.js';
+import { PgSessions } from './sessions.js';
 import { PgTokens } from './tokens.js';
 
 interface TxState {
@@ -35,6 +37,8 @@ export class PostgresStore implements Store {
   readonly exceptions;
   readonly audit;
   readonly reports;
+  readonly sessions;
+  readonly rollups;
   private readonly inner: Repos;
   private readonly txContext = new AsyncLocalStorage<TxState>();
   private closed = false;
@@ -63,6 +67,8 @@ export class PostgresStore implements Store {
       exceptions: new PgExceptions(db),
       audit: new PgAudit(db),
       reports: new PgReports(db),
+      sessions: new PgSessions(db),
+      rollups: new PgRollups(db),
     };
     this.tokens = this.facade(this.inner.tokens);
     this.devices = this.facade(this.inner.devices);
@@ -72,6 +78,8 @@ export class PostgresStore implements Store {
     this.exceptions = this.facade(this.inner.exceptions);
     this.audit = this.facade(this.inner.audit);
     this.reports = this.facade(this.inner.reports);
+    this.sessions = this.facade(this.inner.sessions);
+    this.rollups = this.facade(this.inner.rollups);
   }
 
   /** Connects, checks the login, applies pending migrations (or refuses a newer database), joins the cluster. */

@@ -3,7 +3,7 @@
 // breaks verification from that row on. A unique index on prev_hash means two writers can never
 // both chain to the same entry: the loser's transaction fails instead of forking the chain.
 import { auditEntryHash, AUDIT_GENESIS } from '../../audit-chain.js';
-import type { AuditCheckpoint, AuditEntry, AuditRepo } from '../types.js';
+import type { AuditCheckpoint, AuditEntry, AuditRepo, AuditSearch } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 const COLUMNS = 'seq, at, actor, action, subject, detail, prev_hash AS prevHash, hash';
@@ -27,11 +27,28 @@ export class SqliteAudit implements AuditRepo {
     }));
   }
 
-  async verify(): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }> {
-    let prev = AUDIT_GENESIS;
+  async search(q: AuditSearch): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.beforeSeq !== undefined) (where.push('seq < ?'), args.push(q.beforeSeq));
+    if (q.actor) (where.push('actor = ?'), args.push(q.actor));
+    // A prefix as a range, so the (action, seq) index serves it.
+    if (q.action) (where.push('action >= ? AND action < ?'), args.push(q.action, q.action + '\uffff'));
+    if (q.subject) (where.push('subject = ?'), args.push(q.subject));
+    if (q.from) (where.push('at >= ?'), args.push(q.from));
+    if (q.to) (where.push('at < ?'), args.push(q.to));
+    const sql = `SELECT ${COLUMNS} FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+    return (this.c.prep(sql).all(...args, q.limit) as (AuditEntry & { detail: string })[]).map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
+  }
+
+  async verify(slice?: { afterSeq: number; prevHash: string; limit: number }): Promise<{ ok: boolean; entries: number; brokenAt?: number; head: { seq: number; hash: string } | null }> {
+    let prev = slice?.prevHash ?? AUDIT_GENESIS;
     let n = 0;
     let head: { seq: number; hash: string } | null = null;
-    for (const r of this.c.prep(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`).iterate() as IterableIterator<AuditEntry & { detail: string }>) {
+    const rows = slice
+      ? this.c.prep(`SELECT ${COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`).iterate(slice.afterSeq, slice.limit)
+      : this.c.prep(`SELECT ${COLUMNS} FROM audit_log ORDER BY seq`).iterate();
+    for (const r of rows as IterableIterator<AuditEntry & { detail: string }>) {
       n++;
       if (r.prevHash !== prev || r.hash !== auditEntryHash(prev, r.at, r.actor, r.action, r.subject, r.detail)) return { ok: false, entries: n, brokenAt: r.seq, head };
       prev = r.hash;

@@ -5,9 +5,6 @@
 import type { ComplianceState } from '../../../../shared/src/policy/compliance.js';
 import type { ComplianceRepo, ComplianceRow, PageQuery, StateRowInput, TimelineRow } from '../types.js';
 
-/** How pressing a state is, for "a device counts once, by its most pressing state over a ban's tools". */
-const RANK_SQL = `CASE c.state WHEN 'violating' THEN 5 WHEN 'noticed' THEN 4 WHEN 'acknowledged' THEN 3 WHEN 'exempt' THEN 2 WHEN 'remediated' THEN 1 ELSE 0 END`;
-const BY_RANK: ComplianceState[] = ['clear', 'remediated', 'exempt', 'acknowledged', 'noticed', 'violating'];
 import type { SqliteConnection } from './connection.js';
 
 const COLUMNS = `seq, device_id AS deviceId, tool_id AS toolId, at, kind, from_state AS fromState, to_state AS toState, cause,
@@ -54,27 +51,6 @@ export class SqliteCompliance implements ComplianceRepo {
     return rows.map((r) => ({ ...r, state: r.state ?? 'clear' }));
   }
 
-  async stateCounts(toolIds: readonly string[], scope: { devices: readonly string[]; tags: readonly string[] }): Promise<{ inScope: number; counts: Record<ComplianceState, number> }> {
-    const scoped = `SELECT d.id FROM devices d WHERE d.revoked_at IS NULL
-      AND (? = 0 OR d.id IN (SELECT value FROM json_each(?)))
-      AND (? = 0 OR EXISTS (SELECT 1 FROM json_each(d.tags) t WHERE t.value IN (SELECT value FROM json_each(?))))`;
-    const scopeArgs = [scope.devices.length, JSON.stringify(scope.devices), scope.tags.length, JSON.stringify(scope.tags)];
-    const inScope = this.c.prep(`SELECT count(*) FROM (${scoped})`).pluck().get(...scopeArgs) as number;
-    const ranks = this.c
-      .prep(
-        `SELECT rank, count(*) AS n FROM (
-           SELECT c.device_id, max(${RANK_SQL}) AS rank FROM compliance c
-           WHERE c.tool_id IN (SELECT value FROM json_each(?)) AND c.device_id IN (${scoped})
-           GROUP BY c.device_id)
-         GROUP BY rank`,
-      )
-      .all(JSON.stringify(toolIds), ...scopeArgs) as { rank: number; n: number }[];
-    const counts = Object.fromEntries(BY_RANK.map((s) => [s, 0])) as Record<ComplianceState, number>;
-    for (const r of ranks) if (r.rank > 0) counts[BY_RANK[r.rank]] += r.n;
-    counts.clear = inScope - BY_RANK.slice(1).reduce((n, s) => n + counts[s], 0);
-    return { inScope, counts };
-  }
-
   async setCurrent(deviceId: string, toolId: string, state: ComplianceState, since: string): Promise<void> {
     this.c
       .prep('INSERT INTO compliance(device_id, tool_id, state, since) VALUES (?, ?, ?, ?) ON CONFLICT(device_id, tool_id) DO UPDATE SET state = excluded.state, since = excluded.since')
@@ -118,10 +94,10 @@ export class SqliteCompliance implements ComplianceRepo {
     );
   }
 
-  async timeline(deviceId: string, toolId?: string): Promise<TimelineRow[]> {
+  async timeline(deviceId: string, toolId?: string, page: { after?: [string, number]; limit?: number } = {}): Promise<TimelineRow[]> {
     const rows = this.c
-      .prep(`SELECT ${COLUMNS} FROM timeline WHERE device_id = ? ${toolId ? 'AND tool_id = ?' : ''} ORDER BY at, seq`)
-      .all(...(toolId ? [deviceId, toolId] : [deviceId])) as (TimelineRow & { detail: string })[];
+      .prep(`SELECT ${COLUMNS} FROM timeline WHERE device_id = ? ${toolId ? 'AND tool_id = ?' : ''} ${page.after ? 'AND (at, seq) > (?, ?)' : ''} ORDER BY at, seq LIMIT ?`)
+      .all(deviceId, ...(toolId ? [toolId] : []), ...(page.after ?? []), page.limit ?? -1) as (TimelineRow & { detail: string })[];
     return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
   }
 

@@ -1,12 +1,16 @@
 // Enrolled devices in SQLite: identity, hashed credential, last facts from hello and last health.
 import { hashSecret } from '../../secrets.js';
-import type { DeviceRepo, DeviceRow, PageQuery, PresenceUpdate, TagChange } from '../types.js';
+import type { ComplianceState } from '../../../../shared/src/policy/compliance.js';
+import type { DeviceFilter, DeviceRepo, DeviceRow, PageQuery, PresenceUpdate, TagChange } from '../types.js';
 import type { SqliteConnection } from './connection.js';
 
 const COLUMNS = `id, hostname, enrolled_at AS enrolledAt, platform, os_release AS osRelease, arch,
   agent_version AS agentVersion, last_seen_at AS lastSeenAt, last_health AS lastHealth, revoked_at AS revokedAt, tags,
   part_version AS partVersion, applied_catalog AS appliedCatalog, applied_policies AS appliedPolicies, applied_device AS appliedDevice,
   applied_at AS appliedAt`;
+
+const RANK_SQL = `CASE c.state WHEN 'violating' THEN 5 WHEN 'noticed' THEN 4 WHEN 'acknowledged' THEN 3 WHEN 'exempt' THEN 2 WHEN 'remediated' THEN 1 ELSE 0 END`;
+const STATE_RANK: Record<ComplianceState, number> = { clear: 0, remediated: 1, exempt: 2, acknowledged: 3, noticed: 4, violating: 5 };
 
 type Raw = Omit<DeviceRow, 'lastHealth' | 'tags' | 'applied'> & {
   lastHealth: string | null;
@@ -54,15 +58,38 @@ export class SqliteDevices implements DeviceRepo {
     return decode(this.c.prep(`SELECT ${COLUMNS} FROM devices WHERE id = ?`).get(id) as Raw | undefined);
   }
 
-  async list(q: PageQuery<[string, string]> & { search?: string; tag?: string }): Promise<DeviceRow[]> {
+  async list(q: PageQuery<[string, string]> & DeviceFilter): Promise<DeviceRow[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.after) (where.push('(hostname, id) > (?, ?)'), args.push(...q.after));
     if (q.search) (where.push("instr(lower(hostname), lower(?)) > 0"), args.push(q.search));
     if (q.tag) (where.push('EXISTS (SELECT 1 FROM json_each(devices.tags) t WHERE t.value = ?)'), args.push(q.tag));
+    if (q.platform) (where.push('platform = ?'), args.push(q.platform));
+    if (q.seenBefore) (where.push('(last_seen_at IS NULL OR last_seen_at < ?)'), args.push(q.seenBefore));
+    if (q.seenSince) (where.push('last_seen_at >= ?'), args.push(q.seenSince));
+    if (q.activeOnly) where.push('revoked_at IS NULL');
+    if (q.scope?.devices.length) (where.push('id IN (SELECT value FROM json_each(?))'), args.push(JSON.stringify(q.scope.devices)));
+    if (q.scope?.tags.length) (where.push('EXISTS (SELECT 1 FROM json_each(devices.tags) t WHERE t.value IN (SELECT value FROM json_each(?)))'), args.push(JSON.stringify(q.scope.tags)));
+    const tools = q.toolIds?.length ? JSON.stringify(q.toolIds) : undefined;
+    if (q.state) {
+      // The device's most pressing state over the tools (every tool with a state when none given).
+      const rank = `coalesce((SELECT max(${RANK_SQL}) FROM compliance c WHERE c.device_id = devices.id ${tools ? 'AND c.tool_id IN (SELECT value FROM json_each(?))' : ''}), 0)`;
+      where.push(`${rank} = ?`);
+      if (tools) args.push(tools);
+      args.push(STATE_RANK[q.state]);
+    } else if (tools) {
+      where.push("EXISTS (SELECT 1 FROM findings f WHERE f.device_id = devices.id AND f.tool_id IN (SELECT value FROM json_each(?)) AND f.state = 'present' AND f.kind IN ('installed', 'running'))");
+      args.push(tools);
+    }
     return (
       this.c.prep(`SELECT ${COLUMNS} FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY hostname, id LIMIT ?`).all(...args, q.limit) as Raw[]
     ).map((r) => decode(r)!);
+  }
+
+  async hostnames(ids: readonly string[]): Promise<Record<string, string>> {
+    if (!ids.length) return {};
+    const rows = this.c.prep('SELECT id, hostname FROM devices WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify([...new Set(ids)])) as { id: string; hostname: string }[];
+    return Object.fromEntries(rows.map((r) => [r.id, r.hostname]));
   }
 
   async countActive(): Promise<number> {

@@ -19,6 +19,8 @@ import { SqliteDevices } from './devices.js';
 import { SqliteExceptions } from './exceptions.js';
 import { SqlitePolicies } from './policies.js';
 import { SqliteReports } from './reports.js';
+import { SqliteRollups } from './rollups.js';
+import { SqliteSessions } from './sessions.js';
 import { SqliteTokens } from './tokens.js';
 
 interface TxState {
@@ -36,6 +38,8 @@ export class SqliteStore implements Store {
   readonly exceptions;
   readonly audit;
   readonly reports;
+  readonly sessions;
+  readonly rollups;
   private readonly inner: Repos;
   private tail: Promise<unknown> = Promise.resolve();
   private readonly txContext = new AsyncLocalStorage<TxState>();
@@ -62,6 +66,8 @@ export class SqliteStore implements Store {
       exceptions: new SqliteExceptions(conn),
       audit: new SqliteAudit(conn),
       reports: new SqliteReports(conn),
+      sessions: new SqliteSessions(conn),
+      rollups: new SqliteRollups(conn),
     };
     this.tokens = this.facade(this.inner.tokens);
     this.devices = this.facade(this.inner.devices);
@@ -71,6 +77,8 @@ export class SqliteStore implements Store {
     this.exceptions = this.facade(this.inner.exceptions);
     this.audit = this.facade(this.inner.audit);
     this.reports = this.facade(this.inner.reports);
+    this.sessions = this.facade(this.inner.sessions);
+    this.rollups = this.facade(this.inner.rollups);
   }
 
   static open(dataDir: string, onBackgroundError?: (message: string) => void, nodeId?: string): SqliteStore {
