@@ -391,6 +391,9 @@ async function runAll(label: string, cli: string): Promise<Record<string, Figure
     rmSync(scratch, { recursive: true, force: true });
   }
   process.stderr.write(`[${label}] raw SQLite insert rate ${results.raw.rowsPerSec}/s\n`);
+  // The build before protocol 2 is spoken to in protocol 1 (test/sim/sim-agent.ts).
+  if (label === 'before') process.env.EDICT_SIM_PROTOCOL = '1';
+  else delete process.env.EDICT_SIM_PROTOCOL;
   for (const [name, fn] of Object.entries(SCENARIOS)) {
     if (only && !only.includes(name)) continue;
     // The build before the server core speaks protocol 1 and has no paging or caps: the rollout

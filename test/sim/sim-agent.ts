@@ -9,6 +9,12 @@ import type { PartVersions } from '../../shared/src/policy/schema.js';
 import { verifyPart } from '../../shared/src/policy/signing.js';
 import { PROTOCOL_VERSION } from '../../shared/src/protocol/version.js';
 
+/**
+ * EDICT_SIM_PROTOCOL=1 makes the simulator speak protocol 1 (hello with `policyVersion`; policy
+ * frames ignored), so bench:server can measure a server build from before protocol 2 in the same run.
+ */
+const legacyV1 = () => process.env.EDICT_SIM_PROTOCOL === '1';
+
 export interface SimEnrollment {
   deviceId: string;
   credential: string;
@@ -105,15 +111,14 @@ export class SimAgent {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no welcome in time')), timeoutMs);
       ws.once('open', () => {
+        const device = { hostname: this.hostname, platform: 'linux', osRelease: 'sim', arch: 'x64' };
+        const sentAt = new Date().toISOString();
         ws.send(
-          JSON.stringify({
-            type: 'hello',
-            protocolVersion: PROTOCOL_VERSION,
-            agentVersion: 'sim',
-            device: { hostname: this.hostname, platform: 'linux', osRelease: 'sim', arch: 'x64' },
-            held: this.held,
-            sentAt: new Date().toISOString(),
-          }),
+          JSON.stringify(
+            legacyV1()
+              ? { type: 'hello', protocolVersion: 1, agentVersion: 'sim', device, policyVersion: null, sentAt }
+              : { type: 'hello', protocolVersion: PROTOCOL_VERSION, agentVersion: 'sim', device, held: this.held, sentAt },
+          ),
         );
       });
       ws.once('error', (err) => {
@@ -133,6 +138,7 @@ export class SimAgent {
   }
 
   private onFrame(raw: string): void {
+    if (legacyV1() && raw.startsWith('{"type":"policy"')) return; // a protocol-1 bundle: not this simulator's business
     // A policy part this process already verified (the same bytes go to every agent) is recognised
     // by its signature without parsing its 20 KB again: the simulator must not cost what it measures.
     if (raw.startsWith('{"type":"policy"')) {
