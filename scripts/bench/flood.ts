@@ -25,7 +25,17 @@ for (let i = 0; i < Number(count); i++) {
 }
 
 process.on('message', (m: string) => {
-  if (m === 'report') process.send!({ open, closed, errors, holding: sockets.filter((s) => !s.destroyed).length });
+  // holding: connected and not closed by the server; connecting: still waiting for the TCP handshake
+  // (the kernel's accept queue was full: the server has not seen them yet).
+  if (m === 'report') {
+    process.send!({
+      open,
+      closed,
+      errors,
+      holding: sockets.filter((s) => !s.destroyed && !s.connecting).length,
+      connecting: sockets.filter((s) => !s.destroyed && s.connecting).length,
+    });
+  }
   if (m === 'stop') {
     for (const s of sockets) s.destroy();
     process.exit(0);

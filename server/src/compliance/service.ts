@@ -240,6 +240,11 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
     clearTimeout(this.retryTimer);
   }
 
+  /** Whether a bulk recompute (publish, retire, boundary) is queued or running (GET /health). */
+  async recomputing(): Promise<boolean> {
+    return this.jobsRunning || !!(await this.store.compliance.nextJob());
+  }
+
   /** Resolves when no job is queued or running (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.jobsRunning || (await this.store.compliance.nextJob())) {
@@ -255,9 +260,19 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
         const job = await this.store.compliance.nextJob();
         if (!job) return;
         const tools = job.tools ?? this.policies.bannedToolsEver();
+        // The pairs to re-derive, read a page at a time (one read of a 50,000-device fleet would hold
+        // the event loop for most of a second).
         const pairs = new Map<string, { deviceId: string; toolId: string }>();
-        for (const c of await this.store.compliance.all()) if (tools.includes(c.toolId)) pairs.set(`${c.deviceId}|${c.toolId}`, c);
-        for (const p of await this.store.detections.present({ toolIds: tools })) pairs.set(`${p.deviceId}|${p.toolId}`, p);
+        for (const read of [(after?: [string, string]) => this.store.compliance.pairs(tools, { after, limit: PAIR_PAGE }), (after?: [string, string]) => this.store.detections.presentPairs(tools, { after, limit: PAIR_PAGE })]) {
+          let after: [string, string] | undefined;
+          for (;;) {
+            const page = await read(after);
+            for (const p of page) pairs.set(`${p.deviceId}|${p.toolId}`, p);
+            if (page.length < PAIR_PAGE) break;
+            after = [page[page.length - 1].deviceId, page[page.length - 1].toolId];
+            await yieldToLoop();
+          }
+        }
         // In (device, tool) order, as ingest takes them: two transactions never wait on each other in a circle.
         const todo = [...pairs.values()].sort((a, b) => cmp(a.deviceId, b.deviceId) || cmp(a.toolId, b.toolId));
         let changed = 0;
@@ -285,6 +300,9 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
     }
   }
 }
+
+/** Device × tool pairs read per store call when a bulk recompute gathers its work. */
+const PAIR_PAGE = 2_000;
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

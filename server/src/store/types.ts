@@ -235,6 +235,8 @@ export interface DetectionRepo {
   currentFindings(deviceIds: readonly string[], toolIds?: readonly string[]): Promise<{ deviceId: string; toolId: string; kind: string; user: string; observedAt: string; eventId: string; evidence: unknown }[]>;
   /** Present installs or running copies now (the current picture), optionally one device / some tools. */
   present(filter?: { deviceId?: string; toolIds?: readonly string[] }): Promise<{ deviceId: string; toolId: string; user: string; kind: string }[]>;
+  /** A page of the distinct device × tool pairs of `toolIds` with a present install or running copy, by (device, tool), after `after`. */
+  presentPairs(toolIds: readonly string[], page: { after?: [string, string]; limit: number }): Promise<{ deviceId: string; toolId: string }[]>;
 }
 
 export interface TimelineRow {
@@ -279,6 +281,8 @@ export interface ComplianceRepo {
   lockPair(deviceId: string, toolId: string): Promise<void>;
   current(deviceId: string, toolId: string): Promise<{ state: ComplianceState; since: string } | undefined>;
   all(filter?: { deviceId?: string }): Promise<{ deviceId: string; toolId: string; state: ComplianceState; since: string }[]>;
+  /** A page of the device × tool pairs of `toolIds` that have a state, by (device, tool), after `after`. */
+  pairs(toolIds: readonly string[], page: { after?: [string, string]; limit: number }): Promise<{ deviceId: string; toolId: string }[]>;
   /** A page of device × tool states (now, or as of an instant from the timeline), by device then tool. */
   list(q: PageQuery<[string, string]> & { toolId?: string; state?: ComplianceState; deviceId?: string; asOf?: string }): Promise<ComplianceRow[]>;
   setCurrent(deviceId: string, toolId: string, state: ComplianceState, since: string): Promise<void>;

@@ -22,7 +22,7 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
       protocolVersion: PROTOCOL_VERSION,
       versions: ctx.policies.versions(),
       connectedAgents: ctx.gateway.registry.size,
-      detail: ctx.gateway.detail(),
+      detail: { ...ctx.gateway.detail(), compliance: { recomputing: await ctx.compliance.recomputing() } },
     });
   });
   app.get('/keys', ctx.op('GET /keys'), async () => ({ items: [{ keyId: ctx.key.keyId, algorithm: 'Ed25519', publicKeyPem: ctx.key.publicKeyPem }] }));

@@ -28,6 +28,15 @@ export class PgCompliance implements ComplianceRepo {
     );
   }
 
+  async pairs(toolIds: readonly string[], page: { after?: [string, string]; limit: number }): Promise<{ deviceId: string; toolId: string }[]> {
+    if (!toolIds.length) return [];
+    const [d, t] = page.after ?? ['', ''];
+    return this.db.all(
+      `SELECT device_id AS "deviceId", tool_id AS "toolId" FROM compliance WHERE tool_id IN (SELECT jsonb_array_elements_text($1::text::jsonb)) AND (device_id, tool_id) > ($2, $3) ORDER BY device_id, tool_id LIMIT $4`,
+      [JSON.stringify(toolIds), d, t, page.limit],
+    );
+  }
+
   async list(q: PageQuery<[string, string]> & { toolId?: string; state?: ComplianceState; deviceId?: string; asOf?: string }): Promise<ComplianceRow[]> {
     const args: (string | number)[] = [];
     const p = (v: string | number) => (args.push(v), `$${args.length}`);

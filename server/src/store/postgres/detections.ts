@@ -170,4 +170,15 @@ export class PgDetections implements DetectionRepo {
     }
     return this.db.all(`SELECT device_id AS "deviceId", tool_id AS "toolId", os_user AS "user", kind FROM findings WHERE ${where.join(' AND ')} ORDER BY device_id, tool_id, os_user`, args);
   }
+
+  async presentPairs(toolIds: readonly string[], page: { after?: [string, string]; limit: number }): Promise<{ deviceId: string; toolId: string }[]> {
+    if (!toolIds.length) return [];
+    const [d, t] = page.after ?? ['', ''];
+    return this.db.all(
+      `SELECT DISTINCT device_id AS "deviceId", tool_id AS "toolId" FROM findings
+       WHERE state = 'present' AND kind IN ('installed', 'running') AND tool_id IN (SELECT jsonb_array_elements_text($1::text::jsonb)) AND (device_id, tool_id) > ($2, $3)
+       ORDER BY device_id, tool_id LIMIT $4`,
+      [JSON.stringify(toolIds), d, t, page.limit],
+    );
+  }
 }

@@ -26,6 +26,14 @@ export class SqliteCompliance implements ComplianceRepo {
     return this.c.prep(sql).all(...(filter.deviceId ? [filter.deviceId] : [])) as { deviceId: string; toolId: string; state: ComplianceState; since: string }[];
   }
 
+  async pairs(toolIds: readonly string[], page: { after?: [string, string]; limit: number }): Promise<{ deviceId: string; toolId: string }[]> {
+    if (!toolIds.length) return [];
+    const [d, t] = page.after ?? ['', ''];
+    return this.c
+      .prep('SELECT device_id AS deviceId, tool_id AS toolId FROM compliance WHERE tool_id IN (SELECT value FROM json_each(?)) AND (device_id, tool_id) > (?, ?) ORDER BY device_id, tool_id LIMIT ?')
+      .all(JSON.stringify(toolIds), d, t, page.limit) as { deviceId: string; toolId: string }[];
+  }
+
   async list(q: PageQuery<[string, string]> & { toolId?: string; state?: ComplianceState; deviceId?: string; asOf?: string }): Promise<ComplianceRow[]> {
     const where: string[] = [];
     const args: unknown[] = [];

@@ -131,4 +131,16 @@ export class SqliteDetections implements DetectionRepo {
       .prep(`SELECT device_id AS deviceId, tool_id AS toolId, os_user AS user, kind FROM findings WHERE ${where.join(' AND ')} ORDER BY device_id, tool_id, os_user`)
       .all(...args) as { deviceId: string; toolId: string; user: string; kind: string }[];
   }
+
+  async presentPairs(toolIds: readonly string[], page: { after?: [string, string]; limit: number }): Promise<{ deviceId: string; toolId: string }[]> {
+    if (!toolIds.length) return [];
+    const [d, t] = page.after ?? ['', ''];
+    return this.c
+      .prep(
+        `SELECT DISTINCT device_id AS deviceId, tool_id AS toolId FROM findings
+         WHERE state = 'present' AND kind IN ('installed', 'running') AND tool_id IN (SELECT value FROM json_each(?)) AND (device_id, tool_id) > (?, ?)
+         ORDER BY device_id, tool_id LIMIT ?`,
+      )
+      .all(JSON.stringify(toolIds), d, t, page.limit) as { deviceId: string; toolId: string }[];
+  }
 }
