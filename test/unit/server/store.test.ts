@@ -212,3 +212,41 @@ describe('the async boundary', () => {
     await b.close();
   });
 });
+
+describe('pages of device × tool pairs (bulk recomputes read them a page at a time)', () => {
+  test('compliance pairs and present pairs come back whole, in order, across pages, once each', async () => {
+    const dir = tempDir();
+    const store = SqliteStore.open(dir);
+    const tok = await store.tokens.createEnrollmentToken('pairs', 1, 3);
+    for (const d of ['dev_a', 'dev_b', 'dev_c']) await store.devices.create(d, d, `cred-${d}`, tok.id);
+    const since = '2026-07-10T00:00:00.000Z';
+    for (const [d, t] of [['dev_a', 'claude-code'], ['dev_a', 'cursor'], ['dev_b', 'claude-code'], ['dev_c', 'codex-cli'], ['dev_c', 'claude-code']]) {
+      await store.compliance.setCurrent(d, t, 'violating', since);
+    }
+    const db = new Database(path.join(dir, 'edict.db'));
+    const put = db.prepare("INSERT INTO findings (device_id, detection_key, tool_id, kind, os_user, state, observed_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    // Two findings of one pair (two users), an absent one, a usage one, and another tool.
+    put.run('dev_a', 'k1', 'claude-code', 'installed', 'ann', 'present', since, 'e1');
+    put.run('dev_a', 'k2', 'claude-code', 'running', 'bob', 'present', since, 'e2');
+    put.run('dev_b', 'k3', 'claude-code', 'installed', 'ann', 'absent', since, 'e3');
+    put.run('dev_b', 'k4', 'claude-code', 'usage', 'ann', 'present', since, 'e4');
+    put.run('dev_c', 'k5', 'claude-code', 'running', 'cy', 'present', since, 'e5');
+    put.run('dev_c', 'k6', 'cursor', 'installed', 'cy', 'present', since, 'e6');
+    db.close();
+    const walk = async (read: (after?: [string, string]) => Promise<{ deviceId: string; toolId: string }[]>) => {
+      const out: string[] = [];
+      let after: [string, string] | undefined;
+      for (;;) {
+        const page = await read(after);
+        out.push(...page.map((p) => `${p.deviceId}|${p.toolId}`));
+        if (page.length < 2) return out;
+        after = [page[1].deviceId, page[1].toolId];
+      }
+    };
+    const tools = ['claude-code', 'codex-cli'];
+    expect(await walk((after) => store.compliance.pairs(tools, { after, limit: 2 }))).toEqual(['dev_a|claude-code', 'dev_b|claude-code', 'dev_c|claude-code', 'dev_c|codex-cli']);
+    expect(await walk((after) => store.detections.presentPairs(tools, { after, limit: 2 }))).toEqual(['dev_a|claude-code', 'dev_c|claude-code']);
+    expect(await store.compliance.pairs([], { limit: 2 })).toEqual([]);
+    await store.close();
+  });
+});
