@@ -196,7 +196,7 @@ function render(f: Record<string, number | string>): string {
   return [
     `### Several nodes on PostgreSQL (\`npm run bench:server -- --nodes ${f.nodes}\`)`,
     '',
-    `Measured ${date} on this machine (${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average at the end ${load}; shared with other developers' builds and tests while it ran), ` +
+    `Measured ${date} on this machine (${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average at the end ${load}), ` +
       `${f.nodes} edict-server processes and the simulator on the same 2 cores as one PostgreSQL ${'(Debian package, throw-away cluster, fsync on)'}; total ${f.totalS} s. ` +
       'On 2 cores this measures correctness under contention more than speed: every node, the database and the simulator compete for the same CPU, so the absolute figures say little about a real deployment with a database host of its own.',
     '',

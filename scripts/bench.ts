@@ -478,7 +478,7 @@ async function main(): Promise<void> {
     '',
     `### ${date} — ${machineLine}`,
     '',
-    `Load: ${procsAtStart}–${procsAtEnd} processes, ${CHURN_PER_SEC} new background processes a second. Steady window ${f1(node.steady.secs)} s; detection window ${f1(node.detect.secs)} s with ${probes.length} probe starts at random moments (gaps ${PROBE_GAP_MS[0]}–${PROBE_GAP_MS[1]} ms), each probe running ${PROBE_LIFE_MS / 1000} s. Default process cadence ${DEFAULT_PROCESS_INTERVAL_MS} ms (the floor polls at the same cadence), inventory every ${DEFAULT_INVENTORY_INTERVAL_MS / 60_000} min. Load average at the end: ${loadEnd}. This machine is shared with other developers' builds and test runs: the figures are noisy, and the floor, measured at the same time, shares the noise. Executables fingerprinted in a window are other processes' new binaries (e.g. test copies of tools), each read once.`,
+    `Load: ${procsAtStart}–${procsAtEnd} processes, ${CHURN_PER_SEC} new background processes a second. Steady window ${f1(node.steady.secs)} s; detection window ${f1(node.detect.secs)} s with ${probes.length} probe starts at random moments (gaps ${PROBE_GAP_MS[0]}–${PROBE_GAP_MS[1]} ms), each probe running ${PROBE_LIFE_MS / 1000} s. Default process cadence ${DEFAULT_PROCESS_INTERVAL_MS} ms (the floor polls at the same cadence), inventory every ${DEFAULT_INVENTORY_INTERVAL_MS / 60_000} min. Load average at the end: ${loadEnd}. The floor, measured at the same time, shares whatever load the machine has. Executables fingerprinted in a window are other processes' new binaries (e.g. test copies of tools), each read once.`,
     '',
     '| goal (agent as shipped, default config) | measured | |',
     '| --- | --- | --- |',
