@@ -60,7 +60,7 @@ try {
       await page.locator('[data-testid=preview]').waitFor({ timeout: 60_000 });
       await page.locator('#preview-h').scrollIntoViewIfNeeded();
       await page.screenshot({ path: path.join(out, 'ban.png'), fullPage: true });
-      await page.goto(`${url}/#/devices?policy=${SEEDED_BAN_ID}&state=violating&notSeenDays=7`);
+      await page.goto(`${url}/#/devices?policy=${SEEDED_BAN_ID}&state=violating&notSeenDays=3`);
       await page.locator('[data-testid=devices] tbody tr').first().waitFor();
       await shot('devices');
       await page.goto(`${url}/#/devices/dev_seed0000004`);
