@@ -48,6 +48,8 @@ export const PRESENCE_FLUSH_MS = 5_000;
 export const PRESENCE_FLUSH_SLICE = 500;
 /** Longest stretch of policy fan-out sends before the event loop is given back. */
 export const FANOUT_SLICE_MS = 10;
+/** The keep-alive ping of every agent connection runs in slices this long, the event loop free in between. */
+export const PING_SLICE_MS = 10;
 /** A socket with more than this waiting in its send buffer is skipped for now (a slow reader). */
 export const FANOUT_HIGH_WATER_BYTES = 512 * 1024;
 /** When skipped sockets are tried again. */

@@ -3,6 +3,7 @@
 // limit behave as with real machines), and gathers their figures. Used by `npm run bench:server`
 // and by the simulator smoke test. Agents enroll for real with an enrollment token.
 import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SimEnrollment, SimEventSpec } from './sim-agent.js';
@@ -27,6 +28,12 @@ export interface FleetOptions {
   /** Concurrent enroll/connect per process. */
   concurrency?: number;
   hostnamePrefix?: string;
+  /**
+   * Scheduling priority of the worker processes (nice, 0–19). A benchmark that measures the
+   * server's event loop on a machine the simulator shares lowers it, so the server is not starved
+   * of CPU by the load generator (default 0: as the caller).
+   */
+  nice?: number;
 }
 
 interface Worker {
@@ -49,6 +56,7 @@ export class Fleet {
     for (let p = 0; p < n; p++) {
       const count = Math.floor(opts.agents / n) + (p < opts.agents % n ? 1 : 0);
       const child = fork(workerScript(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+      if (opts.nice && child.pid) os.setPriority(child.pid, opts.nice);
       const w: Worker = { child, count, first };
       first += count;
       f.workers.push(w);
