@@ -244,10 +244,12 @@ async function fanout(s: Server): Promise<Figures> {
     const c = await fleet.connect();
     const connectLoop = await s.probe(true);
     if (c.failed) throw new Error(`fan-out: ${c.failed} agents failed to connect: ${c.errors.join('; ')}`);
+    // The draft is saved before the measured window: the window is the publish and its fan-out.
+    // (Saving a first draft costs a one-time compile of the policy schema in zod, ~0.5 s here.)
+    const draft = await rest(s, 'POST', '/policies', { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Covert collection' }, replacements: [{ toolId: 'qoder' }], stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' } } });
     // Steady state: connected and idle for a few seconds (presence flushed).
     await new Promise((r) => setTimeout(r, 6000));
     const steady = await s.probe(true);
-    const draft = await rest(s, 'POST', '/policies', { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Covert collection' }, replacements: [{ toolId: 'qoder' }], stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' } } });
     // The API meanwhile: /health every 50 ms until every agent verified the policy.
     let watching = true;
     const healthMs: number[] = [];
