@@ -245,7 +245,7 @@ async function fanout(s: Server): Promise<Figures> {
     const connectLoop = await s.probe(true);
     if (c.failed) throw new Error(`fan-out: ${c.failed} agents failed to connect: ${c.errors.join('; ')}`);
     // The draft is saved before the measured window: the window is the publish and its fan-out.
-    // (Saving a first draft costs a one-time compile of the policy schema in zod, ~0.5 s here.)
+    // (In one profiled run the first draft's save held the loop ~0.5 s, validation on its stack.)
     const draft = await rest(s, 'POST', '/policies', { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'Covert collection' }, replacements: [{ toolId: 'qoder' }], stages: { enforce: { at: '2026-07-10T00:00', timeZone: 'Asia/Shanghai' } } });
     // Steady state: connected and idle for a few seconds (presence flushed).
     await new Promise((r) => setTimeout(r, 6000));
