@@ -6,9 +6,8 @@
 // findings' lastSeen keeps moving. A poll that could not complete its look (a /proc read failed
 // other than "ended", too many open files) says so like a scan does (ScanResult.errors and
 // failedSources), so the agent declares none of its findings ended and lists the failure.
-import { dedupe, type CollectorError, type ScanResult } from './scanner.js';
+import { dedupe, runCollector, type CollectorError, type ScanResult } from './scanner.js';
 import type { Detection } from '../../shared/src/protocol/index.js';
-import { withProblems } from './collectors/problems.js';
 import { processesCollector, trackerFor } from './collectors/processes.js';
 import { runtimeFilesCollector } from './collectors/runtime-files.js';
 import type { Collector, ScanContext } from './collectors/types.js';
@@ -85,14 +84,14 @@ export class ProcessWatcher {
     const scannedAt = new Date().toISOString();
     const tracker = trackerFor(ctx.index);
     const ran = [processesCollector.id];
-    const processRun = await run(processesCollector, () => tracker.poll(ctx, ctx.platform.processSource()));
+    const processRun = await runCollector(processesCollector, () => tracker.poll(ctx, ctx.platform.processSource()));
     const changed = processRun.value?.changed ?? false;
     this.polls++;
     const now = performance.now();
     let runtimeChanged = false;
     if (now >= this.nextRuntimeFiles || tracker !== this.lastTracker) {
       this.nextRuntimeFiles = now + RUNTIME_FILES_EVERY_MS;
-      const runtimeRun = await run(runtimeFilesCollector, () => runtimeFilesCollector.collect(ctx));
+      const runtimeRun = await runCollector(runtimeFilesCollector, () => runtimeFilesCollector.collect(ctx));
       this.runtimeError = runtimeRun.error;
       if (runtimeRun.value) {
         const hits = runtimeRun.value;
@@ -117,18 +116,3 @@ export class ProcessWatcher {
   }
 }
 
-/**
- * Runs one collector's work the way the scanner does: problems it tolerated, or an exception, make
- * it a collector that did not complete its look (an error entry); what it found still counts.
- */
-async function run<T>(c: Collector, fn: () => Promise<T>): Promise<{ value?: T; error?: CollectorError }> {
-  try {
-    const r = await withProblems(fn);
-    if (!r.count) return { value: r.value };
-    const first = r.problems[0]!;
-    return { value: r.value, error: { collector: c.id, code: first.code, message: first.message.slice(0, 300), count: r.count } };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return { error: { collector: c.id, code: typeof e.code === 'string' ? e.code : 'error', message: String(e.message ?? err).slice(0, 300), count: 1 } };
-  }
-}

@@ -108,7 +108,7 @@ export async function scan(
       fail(c, { code: 'ETIMEDOUT', message: `still running since ${busy.since} (timed out after ${timeoutMs} ms)`, count: 1 });
       continue;
     }
-    const run = withProblems(() => c.collect(ctx));
+    const run = runCollector(c, () => c.collect(ctx));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -117,26 +117,37 @@ export async function scan(
     try {
       const r = await Promise.race([run, timeout]);
       if (r === 'timeout') {
-        const entry = { since: new Date().toISOString(), done: run.catch(() => undefined).finally(() => stillRunning.delete(c.id)) };
+        const entry = { since: new Date().toISOString(), done: run.finally(() => stillRunning.delete(c.id)) };
         stillRunning.set(c.id, entry);
         ctx.log?.error({ collector: c.id, timeoutMs }, 'collector timed out; nothing it found before is declared absent');
         fail(c, { code: 'ETIMEDOUT', message: `no answer within ${timeoutMs} ms`, count: 1 });
         continue;
       }
-      all.push(...r.value);
-      if (r.count) {
-        const first = r.problems[0]!;
-        fail(c, { code: first.code, message: `${first.message}`.slice(0, 300), count: r.count });
-      }
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      ctx.log?.error({ collector: c.id, err: e.message }, 'collector failed');
-      fail(c, { code: typeof e.code === 'string' ? e.code : 'error', message: String(e.message ?? err).slice(0, 300), count: 1 });
+      if (r.thrown) ctx.log?.error({ collector: c.id, err: r.thrown.message }, 'collector failed');
+      if (r.value) all.push(...r.value);
+      if (r.error) fail(c, r.error);
     } finally {
       clearTimeout(timer);
     }
   }
   return { scannedAt, detections: dedupe(all), errors, failedSources: [...failedSources], ran };
+}
+
+/**
+ * Runs one collector's work (a scan's, or the process watcher's poll): problems it tolerated, or an
+ * exception, make it a collector that did not complete its look (`error`); what it found still
+ * counts. Never rejects.
+ */
+export async function runCollector<T>(c: Collector, fn: () => Promise<T>): Promise<{ value?: T; error?: CollectorError; thrown?: NodeJS.ErrnoException }> {
+  try {
+    const r = await withProblems(fn);
+    if (!r.count) return { value: r.value };
+    const first = r.problems[0]!;
+    return { value: r.value, error: { collector: c.id, code: first.code, message: `${first.message}`.slice(0, 300), count: r.count } };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { thrown: e, error: { collector: c.id, code: typeof e.code === 'string' ? e.code : 'error', message: String(e.message ?? err).slice(0, 300), count: 1 } };
+  }
 }
 
 /** Keeps the strongest detection per (tool, kind, user, place); a path inside a kept path is the same install. */

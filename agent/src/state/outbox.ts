@@ -38,6 +38,8 @@ export class Outbox {
   private seq = 0;
   private bytes = 0;
   private events = 0;
+  /** Events in each queued batch file, so an ack or a rejection needs no read of the file. */
+  private readonly counts = new Map<string, number>();
   /** The batch sent and awaiting its ack: never rewritten by the bound. */
   inFlight: string | undefined;
 
@@ -52,6 +54,7 @@ export class Outbox {
       if (!b) continue;
       this.bytes += this.size(f);
       this.events += b.events.length;
+      this.counts.set(f, b.events.length);
     }
   }
 
@@ -81,6 +84,7 @@ export class Outbox {
       writeFileAtomic(path.join(this.dir, name), text);
       this.bytes += Buffer.byteLength(text);
       this.events += batch.length;
+      this.counts.set(name, batch.length);
       batch = [];
       bytes = 0;
     };
@@ -131,9 +135,11 @@ export class Outbox {
         const text = JSON.stringify({ batchId: batch.batchId, events }) + '\n';
         writeFileAtomic(file, text);
         this.bytes += Buffer.byteLength(text) - before;
+        this.counts.set(f, events.length);
       } else {
         unlinkSync(file);
         this.bytes -= before;
+        this.counts.delete(f);
       }
     }
     fsyncDir(this.dir);
@@ -154,8 +160,7 @@ export class Outbox {
     const f = this.files().find((name) => name.endsWith(`-${batchId}.json`));
     if (!f) return;
     this.log?.error({ batchId, why }, 'outbox batch cannot be delivered; moved to outbox/corrupt');
-    const b = this.read(f);
-    this.forget(f, b?.events.length ?? 0);
+    this.forget(f);
     this.quarantine(path.join(this.dir, f));
   }
 
@@ -171,6 +176,7 @@ export class Outbox {
       ensureDir(this.dir, PRIVATE_DIR_MODE, this.log);
       this.bytes = 0;
       this.events = 0;
+      this.counts.clear();
       return [];
     }
     const out: string[] = [];
@@ -226,17 +232,17 @@ export class Outbox {
     if (this.inFlight === batchId) this.inFlight = undefined;
     const f = this.files().find((name) => name.endsWith(`-${batchId}.json`));
     if (!f) return false;
-    const b = readJsonFile(path.join(this.dir, f), BatchFile);
-    this.forget(f, b?.events.length ?? 0);
+    this.forget(f);
     // No fsync: if the removal is lost in a power cut, the batch is sent again and the server,
     // which stores each event id once, answers with duplicates.
     unlinkSync(path.join(this.dir, f));
     return true;
   }
 
-  private forget(f: string, events: number): void {
+  private forget(f: string): void {
     this.bytes = Math.max(0, this.bytes - this.size(f));
-    this.events = Math.max(0, this.events - events);
+    this.events = Math.max(0, this.events - (this.counts.get(f) ?? 0));
+    this.counts.delete(f);
   }
 
   pendingEvents(): number {
