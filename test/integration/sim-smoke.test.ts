@@ -29,6 +29,7 @@ test(`${AGENTS} simulated agents connect, report, and all verify a published ban
 
   fleet = await Fleet.start({ url: server.url, enrollToken, agents: AGENTS, processes: 3 });
   const c = await fleet.connect();
+  if (c.failed) console.error('sim-smoke connect errors:', c.errors);
   expect(c).toMatchObject({ connected: AGENTS, failed: 0 });
   expect((await call('GET', '/health')).body.connectedAgents).toBe(AGENTS);
 

@@ -45,12 +45,22 @@ async function bringUp(connect: boolean): Promise<{ ok: number; failed: number; 
   let ok = 0;
   const errors: string[] = [];
   await pool(agents, init!.concurrency, async (a) => {
-    try {
-      if (!a.deviceId) await a.enroll(init!.enrollToken!);
-      if (connect) await a.connect();
-      ok++;
-    } catch (err) {
-      if (errors.length < 5) errors.push((err as Error).message);
+    // Like a real agent, one failed attempt is tried again after a pause; the first error of an
+    // agent that needed it is still reported on stderr (a flaky connect is worth a look).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!a.deviceId) await a.enroll(init!.enrollToken!);
+        if (connect) await a.connect();
+        ok++;
+        return;
+      } catch (err) {
+        if (attempt >= 2) {
+          if (errors.length < 5) errors.push((err as Error).message);
+          return;
+        }
+        process.stderr.write(`sim: ${a.hostname}: ${(err as Error).message}; trying again\n`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   });
   return { ok, failed: agents.length - ok, errors, ms: performance.now() - t0 };
