@@ -5,7 +5,6 @@
 // locally on server-corrected time, so stages flip on time while offline. Only a collector that
 // completed its look may declare a finding absent; the ones that could not are listed in every
 // heartbeat and in `status`. Everything it knows is in readable files in its state folder.
-import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { BUILTIN_CATALOG } from '../../shared/src/catalog/builtin.js';
@@ -62,6 +61,7 @@ import { ensureDir, setAside, setStateLogger } from './state/json-file.js';
 import { Outbox, type BoundResult } from './state/outbox.js';
 import { SentLog } from './state/sent-log.js';
 import { UserViews } from './state/user-views.js';
+import { eventId } from '../../shared/src/event-id.js';
 
 const PHASE_KINDS: Record<Collector['phase'], Detection['kind'][]> = { inventory: ['installed', 'usage'], process: ['running'] };
 
@@ -380,7 +380,7 @@ export class EdictAgent {
   }
 
   private event(state: 'present' | 'absent', detection: Detection, stage: Stage, observedAt: string): DetectionEvent {
-    return { eventId: randomUUID(), type: 'detection', state, observedAt, stage, detection };
+    return { eventId: eventId(), type: 'detection', state, observedAt, stage, detection };
   }
 
   /** Stage, action and exception for a tool and user on this device, from the verified bundle. */

@@ -23,6 +23,7 @@ import type { RequestResult, UserViews } from './state/user-views.js';
 import { RequestLimiter } from './requests/rate-limit.js';
 import { ThrottledLog } from './throttled-log.js';
 import path from 'node:path';
+import { eventId } from '../../shared/src/event-id.js';
 
 /** What this module needs from the run loop. */
 export interface AgentView {
@@ -206,7 +207,7 @@ export class EmployeeExperience {
     if (result.delivered) {
       this.o.views?.recordNotice(target.user, { at: new Date(now).toISOString(), toolId, kind, stage: v.stage, summary: rendered.title });
       this.agent.queue([
-        { eventId: randomUUID(), type: 'notice', observedAt: new Date(now).toISOString(), toolId, user: target.user, stage: v.stage, reason: kind, locale, channel: result.channel, delivered: true },
+        { eventId: eventId(), type: 'notice', observedAt: new Date(now).toISOString(), toolId, user: target.user, stage: v.stage, reason: kind, locale, channel: result.channel, delivered: true },
       ]);
     }
     return result.delivered;
@@ -262,7 +263,7 @@ export class EmployeeExperience {
         report: (step) =>
           this.agent.queue([
             {
-              eventId: randomUUID(),
+              eventId: eventId(),
               type: 'enforcement',
               observedAt: new Date(this.agent.now()).toISOString(),
               toolId: step.toolId,

@@ -73,6 +73,8 @@ describe.each([
       return r.body.items.filter((d: any) => d.kind === 'running' && d.evidence.pid === sleeper.child.pid);
     }, 'running process detection', 30_000);
     expect(rows[0]).toMatchObject({ toolId: 'claude-code', state: 'present', stage: expected, evidence: { path: sleeper.exe } });
+    // The agent makes time-ordered (version 7) event ids, which keep the server's id index local.
+    expect(rows[0].eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   test(`violations list ${expected === 'enforce' ? 'holds' : 'does not hold'} the detections`, async () => {

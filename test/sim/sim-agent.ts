@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import type { PartVersions } from '../../shared/src/policy/schema.js';
 import { verifyPart } from '../../shared/src/policy/signing.js';
+import { eventId } from '../../shared/src/event-id.js';
 import { PROTOCOL_VERSION } from '../../shared/src/protocol/version.js';
 
 /**
@@ -265,7 +266,7 @@ export function makeEvents(spec: SimEventSpec): unknown[] {
   const observedAt = spec.observedAt ?? new Date().toISOString();
   const prefix = spec.pathPrefix ?? `r${++seq}`;
   return Array.from({ length: spec.count }, (_, i) => ({
-    eventId: randomUUID(),
+    eventId: eventId(),
     type: 'detection',
     state: spec.state ?? 'present',
     observedAt,

@@ -16,6 +16,7 @@ import { DEFAULT_OUTBOX_MAX_BYTES, OUTBOX_LOW_WATER, PRIVATE_DIR_MODE } from '..
 import type { Logger } from '../log.js';
 import { ensureDir, fsyncDir, readJsonFile, writeFileAtomic } from './json-file.js';
 import { gapEvent, planBound, type QueuedEvent } from './outbox-bound.js';
+import { eventId } from '../../../shared/src/event-id.js';
 
 const BatchFile = z.strictObject({ batchId: z.uuid(), events: z.array(ReportEvent).min(1).max(MAX_EVENTS_PER_REPORT) });
 export type OutboxBatch = z.infer<typeof BatchFile>;
@@ -145,7 +146,7 @@ export class Outbox {
     fsyncDir(this.dir);
     const result: BoundResult = { collapsed: plan.remove.size - plan.counted.length, dropped: plan.counted.length, lostFinalState: plan.lostFinalState };
     if (plan.counted.length) {
-      result.gap = gapEvent(plan.counted, randomUUID(), new Date().toISOString());
+      result.gap = gapEvent(plan.counted, eventId(), new Date().toISOString());
       this.write([result.gap]);
     }
     this.log?.error(

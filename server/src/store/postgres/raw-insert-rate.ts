@@ -1,8 +1,10 @@
 // The physical floor for ingest on PostgreSQL, measured by `npm run bench:server -- --nodes 3` in
 // the same run as the cluster: the rows of detection_events, with the same columns and indexes, in a
 // scratch table of the same database, inserted by one connection in `perTx`-row transactions
-// (postgres.js multi-row VALUES), with nothing else going on. Ingest is judged against this rate.
+// (postgres.js multi-row VALUES), with nothing else going on. Event ids are time-ordered, as agents
+// make them (shared/src/event-id.ts). Ingest is judged against this rate.
 import { randomUUID } from 'node:crypto';
+import { eventId } from '../../../../shared/src/event-id.js';
 import { createSql } from './connection.js';
 
 const DDL = (t: string) => `
@@ -32,7 +34,7 @@ export async function measurePgRawInsertRate(url: string, rows = 20_000, perTx =
       const chunk = Array.from({ length: perTx }, (_, i) => {
         const n = done + i;
         return {
-          event_id: randomUUID(),
+          event_id: eventId(),
           device_id: `dev_${n % devices}`,
           batch_id: batch,
           tool_id: 'claude-code',

@@ -1,10 +1,12 @@
 // The physical floor for ingest, measured by the server benchmark in the same run as the server:
 // the rows and indexes of detection_events inserted by one process in 100-row transactions with
-// the server's pragmas (WAL, synchronous=FULL), with nothing else going on. Ingest is judged
-// against this rate, so the figure tracks the disk and machine the benchmark runs on.
+// the server's pragmas (WAL, synchronous=FULL), with nothing else going on; event ids are
+// time-ordered, as agents make them (shared/src/event-id.ts). Ingest is judged against this rate,
+// so the figure tracks the disk and machine the benchmark runs on.
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { eventId } from '../../../../shared/src/event-id.js';
 
 const DDL = `
 CREATE TABLE detection_events (
@@ -32,7 +34,7 @@ export function measureRawInsertRate(file: string, rows = 20_000, perTx = 100, d
       for (let i = 0; i < perTx; i++) {
         const n = base + i;
         const device = `dev_${n % devices}`;
-        ins.run(randomUUID(), device, batch, 'claude-code', `claude-code|installed|sim|/home/sim/p${n}`, 'installed', 'sim', 'present', evidence, 0.95, now, now, 'none', 'none', null);
+        ins.run(eventId(), device, batch, 'claude-code', `claude-code|installed|sim|/home/sim/p${n}`, 'installed', 'sim', 'present', evidence, 0.95, now, now, 'none', 'none', null);
       }
     });
     const t0 = performance.now();
