@@ -2,6 +2,7 @@
 // (each with its own 127.0.0.x source address, so per-source caps and the per-process open-files
 // limit behave as with real machines), and gathers their figures. Used by `npm run bench:server`
 // and by the simulator smoke test. Agents enroll for real with an enrollment token.
+// EDICT_SIM_CPU_PROF=<folder> writes a CPU profile of each worker there (what the load costs).
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +56,7 @@ export class Fleet {
     let first = 0;
     for (let p = 0; p < n; p++) {
       const count = Math.floor(opts.agents / n) + (p < opts.agents % n ? 1 : 0);
-      const child = fork(workerScript(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+      const child = fork(workerScript(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.env.EDICT_SIM_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.EDICT_SIM_CPU_PROF] : [] });
       if (opts.nice && child.pid) os.setPriority(child.pid, opts.nice);
       const w: Worker = { child, count, first };
       first += count;
