@@ -86,6 +86,8 @@ export class EdictAgent {
   private readonly clock: AgentClock;
   private bundle?: PolicyBundle;
   private parts: HeldParts = {};
+  /** A policy-applied confirmation is queued for this turn (one per burst of parts). */
+  private confirmQueued = false;
   private known: Record<string, KnownDetection>;
   private status: AgentStatus;
   private inventoryTimer?: NodeJS.Timeout;
@@ -481,9 +483,18 @@ export class EdictAgent {
     if (part.part === 'catalog') void this.runScan(['inventory']);
   }
 
-  /** Tells the server which part versions this agent now enforces (rollout progress). */
+  /**
+   * Tells the server which part versions this agent now enforces (rollout progress). Parts that
+   * arrive together (a hello's catalog, policies and device part) are confirmed by one message,
+   * sent once the frames at hand are handled.
+   */
   private confirmPolicy(): void {
-    this.client.send({ type: 'policy-applied', held: heldVersions(this.parts), appliedAt: new Date(this.clock.now()).toISOString() });
+    if (this.confirmQueued) return;
+    this.confirmQueued = true;
+    setImmediate(() => {
+      this.confirmQueued = false;
+      this.client.send({ type: 'policy-applied', held: heldVersions(this.parts), appliedAt: new Date(this.clock.now()).toISOString() });
+    });
   }
 
   private refuseAndSave(source: string, reason: string): void {

@@ -51,6 +51,7 @@ export class SimAgent {
   /** When it verified its current policies part. */
   policyVerifiedAt = 0;
   policyRefusals = 0;
+  private confirmQueued = false;
   /** policy frames received, by part. */
   policyFrames = { catalog: 0, policies: 0, device: 0 };
 
@@ -144,7 +145,9 @@ export class SimAgent {
     // by its signature without parsing its 20 KB again: the simulator must not cost what it measures.
     if (raw.startsWith('{"type":"policy"')) {
       const part = /^\{"type":"policy","part":"(\w+)"/.exec(raw)?.[1];
-      const sig = /"signature":"([^"]+)"/.exec(raw)?.[1];
+      // The signature follows the 20 KB bundle text: look for it from the end.
+      const at = raw.lastIndexOf('"signature":"');
+      const sig = at < 0 ? undefined : raw.slice(at + 13, raw.indexOf('"', at + 13));
       const known = sig ? verified.get(`${sig}|${this.enrollment?.serverPublicKey}`) : undefined;
       if (part && known) return this.onPolicy(part, known);
     }
@@ -193,7 +196,14 @@ export class SimAgent {
     if (this.held[part] === null || v.part.version >= this.held[part]!) {
       this.held = { ...this.held, [part]: v.part.version };
       if (part === 'policies') this.policyVerifiedAt = Date.now();
-      this.ws?.send(JSON.stringify({ type: 'policy-applied', held: this.held, appliedAt: new Date().toISOString() }));
+      // As the agent does: one confirmation for the parts that arrived together.
+      if (!this.confirmQueued) {
+        this.confirmQueued = true;
+        setImmediate(() => {
+          this.confirmQueued = false;
+          if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: 'policy-applied', held: this.held, appliedAt: new Date().toISOString() }));
+        });
+      }
     }
     this.wake();
   }

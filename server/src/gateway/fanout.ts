@@ -9,6 +9,7 @@ import type { PartName } from '../../../shared/src/policy/schema.js';
 import { FANOUT_HIGH_WATER_BYTES, FANOUT_RETRY_MS, FANOUT_SLICE_MS } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { PolicyService } from '../policy/service.js';
+import type { DeviceRow } from '../store/index.js';
 import type { AgentConnection } from './connection.js';
 import type { ConnectionRegistry } from './registry.js';
 
@@ -44,12 +45,13 @@ export class FanOut {
   }
 
   /** Sends the parts a freshly greeted connection lacks, right away (hello). */
-  async sendNow(conn: AgentConnection, parts: readonly PartName[]): Promise<void> {
-    for (const part of parts) await this.sendPart(conn, part);
+  async sendNow(conn: AgentConnection, parts: readonly PartName[], device?: DeviceRow): Promise<void> {
+    for (const part of parts) await this.sendPart(conn, part, device);
   }
 
-  private async sendPart(conn: AgentConnection, part: PartName): Promise<void> {
-    const signed = part === 'catalog' ? this.policies.catalogPart() : part === 'policies' ? this.policies.policiesPart() : await this.policies.devicePart(conn.deviceId);
+  /** `device`: the device's row when the caller just read it (hello), so it is not read again. */
+  private async sendPart(conn: AgentConnection, part: PartName, device?: DeviceRow): Promise<void> {
+    const signed = part === 'catalog' ? this.policies.catalogPart() : part === 'policies' ? this.policies.policiesPart() : await this.policies.devicePart(conn.deviceId, device);
     conn.sendFrame(signed.frame);
     this.stats.sent[part]++;
   }

@@ -15,7 +15,7 @@ import { signPart } from '../../../shared/src/policy/signing.js';
 import type { PolicyMessage } from '../../../shared/src/protocol/index.js';
 import type { SigningKey } from '../keys.js';
 import { newId } from '../secrets.js';
-import type { PolicyRow, Store } from '../store/index.js';
+import type { DeviceRow, PolicyRow, Store } from '../store/index.js';
 
 interface VersionSpan {
   policy: Policy;
@@ -285,9 +285,12 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
     return this.signedPolicies;
   }
 
-  /** One device's part (id, tags, exceptions in force), cached until that device's part version changes. */
-  async devicePart(deviceId: string): Promise<SignedPart> {
-    const device = await this.store.devices.get(deviceId);
+  /**
+   * One device's part (id, tags, exceptions in force), cached until that device's part version
+   * changes. `row`: the device's row when the caller has just read it.
+   */
+  async devicePart(deviceId: string, row?: DeviceRow): Promise<SignedPart> {
+    const device = row?.id === deviceId ? row : await this.store.devices.get(deviceId);
     if (!device) throw new EdictError('EDICT_ERR_NOT_FOUND', `device ${deviceId}`);
     const cached = this.deviceParts.get(deviceId);
     if (cached?.version === device.partVersion) return cached;

@@ -31,7 +31,7 @@ export const handleHello: Handler<Hello> = async (ctx, conn, msg) => {
   if (msg.held.catalog !== v.catalog) stale.push('catalog');
   if (msg.held.policies !== v.policies) stale.push('policies');
   if (device && msg.held.device !== device.partVersion) stale.push('device');
-  await ctx.fanout.sendNow(conn, stale);
+  await ctx.fanout.sendNow(conn, stale, device);
   // Decisions on exception requests made while the device was away.
   for (const row of await ctx.store.exceptions.undeliveredDecisions(conn.deviceId)) {
     conn.send(decisionMessage(row));
