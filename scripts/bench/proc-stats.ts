@@ -29,13 +29,16 @@ export interface MemSample {
   rssMb: number;
   /** Peak resident set since start (VmHWM), MB. */
   peakMb: number;
+  /** Of the resident set: anonymous memory (heap, stacks) and pages of mapped files (the executable), MB. */
+  anonMb: number;
+  fileMb: number;
 }
 
 export function memOf(pid: number): MemSample | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'latin1');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN);
-    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024, anonMb: kb('RssAnon') / 1024, fileMb: kb('RssFile') / 1024 };
   } catch {
     return undefined;
   }
