@@ -87,6 +87,12 @@ export const ROLLUP_SLICE_DEVICES = 2_000;
 export const ROLLUP_PAUSE_MS = 10;
 /** How often the daily rollup behind the burn-down chart is brought up to date. */
 export const ROLLUP_EVERY_MS = 5 * 60_000;
+/**
+ * How far before its last watermark the rollup looks again for state changes. A change's
+ * recorded_at is stamped by the node that made it, before its commit: a node whose clock is behind,
+ * or a transaction that commits after the rollup read, stamps a change just below the watermark.
+ */
+export const ROLLUP_RECORDED_LOOKBACK_MS = 10 * 60_000;
 /** Finished report exports are kept this long for download, then deleted. */
 export const EXPORT_KEEP_MS = 60 * 60_000;
 /** Report exports running at once (each reads the fleet in slices; more would only queue in the store). */

@@ -208,6 +208,8 @@ test('device lists: every filter, alone and together, page by page', async () =>
   expect((await lite.devices.list({ limit: 100 })).map((d) => d.hostname)).toEqual(DEVICES.map((d) => d.hostname).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
   await same('hostnames', (s) => s.devices.hostnames(['dev_02', 'dev_02', 'dev_04', 'dev_nope']));
   await same('hostnames of none', (s) => s.devices.hostnames([]));
+  await same('tags of devices', async (s) => [...(await s.devices.tagsOf(['dev_02', 'dev_02', 'dev_04', 'dev_nope']))].sort());
+  await same('tags of none', async (s) => [...(await s.devices.tagsOf([]))]);
 });
 
 test('timeline pages by (at, seq), ties on `at` included', async () => {

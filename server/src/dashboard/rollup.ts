@@ -4,14 +4,15 @@
 // now (each device's tags and enrollment as of that instant, the ban version in force then) and
 // kept; today's row is redone on every run until the day is over. A state change recorded since the
 // last run for an earlier instant (a laptop that reported days late) makes the days from then on be
-// computed again, so the chart tells what is known, not what was known. Runs in the background, a
-// slice of devices per store call with a pause between slices, longer while an overview is being
-// computed for someone (interactive requests go first),
-// every ROLLUP_EVERY_MS and soon after a publish.
+// computed again, so the chart tells what is known, not what was known. Changes are looked for
+// from ROLLUP_RECORDED_LOOKBACK_MS before the last run's newest one, as several nodes stamp them.
+// Runs in the background, a slice of devices per store call with a pause between slices, longer
+// while an overview is being computed for someone (interactive requests go first), every
+// ROLLUP_EVERY_MS and soon after a publish.
 import { setTimeout as pause } from 'node:timers/promises';
 import { DateTime } from 'luxon';
 import type { Policy } from '../../../shared/src/policy/schema.js';
-import { ROLLUP_EVERY_MS, ROLLUP_PAUSE_MS, ROLLUP_SLICE_DEVICES } from '../constants.js';
+import { ROLLUP_EVERY_MS, ROLLUP_PAUSE_MS, ROLLUP_RECORDED_LOOKBACK_MS, ROLLUP_SLICE_DEVICES } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { PolicyService } from '../policy/service.js';
 import type { CountScope, DailyRollupRow, StateCounts, Store } from '../store/index.js';
@@ -72,7 +73,11 @@ export class DailyRollup {
 
   async run(nowMs = Date.now()): Promise<void> {
     const since = (await this.store.policies.meta(WATERMARK_KEY)) ?? '';
-    const changes = await this.store.rollups.changesRecordedSince(since);
+    // Looked for again from a while before the watermark: a change stamped just below it (another
+    // node's clock, a late commit) is still seen; the days it touches are only computed again.
+    const sinceMs = Date.parse(since);
+    const lookFrom = Number.isNaN(sinceMs) ? '' : new Date(sinceMs - ROLLUP_RECORDED_LOOKBACK_MS).toISOString();
+    const changes = await this.store.rollups.changesRecordedSince(lookFrom);
     for (const p of this.policies.active()) {
       if (this.stopped) return;
       await this.rollPolicy(p, changes.earliestAt, nowMs);

@@ -129,18 +129,17 @@ export class IngestPipeline {
       const t = touched.get(k);
       if (!t || at < t.from) touched.set(k, { deviceId, toolId, from: at, cause, eventId });
     };
-    const tags = new Map<string, readonly string[]>();
-    for (const { item, event } of batch) {
-      if (event.type === 'detection' && !tags.has(item.deviceId)) tags.set(item.deviceId, []);
-    }
-    for (const id of tags.keys()) tags.set(id, (await r.devices.get(id))?.tags ?? []);
+    // The tags of every device with detections in the slice, in one read (one round trip on PostgreSQL).
+    const withDetections = new Set<string>();
+    for (const { item, event } of batch) if (event.type === 'detection') withDetections.add(item.deviceId);
+    const tags = await r.devices.tagsOf([...withDetections]);
 
     const detections: (NewDetection & { item: Item })[] = [];
     for (const { item, event } of batch) {
       if (event.type !== 'detection') continue;
       const at = observedAt(event, now);
       const d = event.detection;
-      const v = this.policies.stageAt({ toolId: d.toolId, deviceId: item.deviceId, tags: tags.get(item.deviceId)!, user: d.user }, Date.parse(at));
+      const v = this.policies.stageAt({ toolId: d.toolId, deviceId: item.deviceId, tags: tags.get(item.deviceId) ?? [], user: d.user }, Date.parse(at));
       detections.push({ item, deviceId: item.deviceId, batchId: item.report.batchId, c: { event, observedAt: at, stage: v.stage, policyId: v.policy?.id ?? null } });
     }
     const added = await r.detections.insertMany(detections);

@@ -141,6 +141,8 @@ export interface DeviceRepo {
   list(q: PageQuery<[string, string]> & DeviceFilter): Promise<DeviceRow[]>;
   /** Hostnames of some devices (lists that carry device ids show names with them). */
   hostnames(ids: readonly string[]): Promise<Record<string, string>>;
+  /** Current tags of some devices, in one read (ingest classifies a slice's events with them); unknown ids are absent. */
+  tagsOf(ids: readonly string[]): Promise<Map<string, string[]>>;
   /** Enrolled devices not revoked. */
   countActive(): Promise<number>;
   /** Writes a batch of presence updates (last seen, hello facts, health, applied versions). */

@@ -102,6 +102,12 @@ export class PgDevices implements DeviceRepo {
     return Object.fromEntries(rows.map((r) => [r.id, r.hostname]));
   }
 
+  async tagsOf(ids: readonly string[]): Promise<Map<string, string[]>> {
+    if (!ids.length) return new Map();
+    const rows = await this.db.all<{ id: string; tags: string }>(`SELECT id, tags FROM devices WHERE id IN ${IN_JSON('$1')}`, [JSON.stringify([...new Set(ids)])]);
+    return new Map(rows.map((r) => [r.id, JSON.parse(r.tags) as string[]]));
+  }
+
   async countActive(): Promise<number> {
     return (await this.db.value<number>('SELECT count(*) FROM devices WHERE revoked_at IS NULL')) ?? 0;
   }

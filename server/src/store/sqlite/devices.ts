@@ -92,6 +92,12 @@ export class SqliteDevices implements DeviceRepo {
     return Object.fromEntries(rows.map((r) => [r.id, r.hostname]));
   }
 
+  async tagsOf(ids: readonly string[]): Promise<Map<string, string[]>> {
+    if (!ids.length) return new Map();
+    const rows = this.c.prep('SELECT id, tags FROM devices WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify([...new Set(ids)])) as { id: string; tags: string }[];
+    return new Map(rows.map((r) => [r.id, JSON.parse(r.tags) as string[]]));
+  }
+
   async countActive(): Promise<number> {
     return this.c.prep('SELECT count(*) FROM devices WHERE revoked_at IS NULL').pluck().get() as number;
   }
