@@ -41,7 +41,9 @@ async function until<T>(f: () => T | undefined | null | Promise<T | undefined | 
 
 async function startNode(databaseUrl: string, keyFile?: string): Promise<Node> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'edict-bench-node-'));
-  const child = spawn(process.execPath, [CLI, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'error'], {
+  // EDICT_BENCH_CPU_PROF=<folder>: a CPU profile of each node there (where a node's time goes).
+  const prof = process.env.EDICT_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.EDICT_BENCH_CPU_PROF] : [];
+  const child = spawn(process.execPath, [...prof, CLI, '--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'error'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,

@@ -14,6 +14,8 @@
 //   --seeded DIR        dashboard scenario: copy DIR/edict.db (seeded the same way before) instead of seeding
 //   --server-log        print each server's output when a scenario fails
 //   --nodes N           instead: N nodes on one PostgreSQL (scripts/bench-cluster.ts; with --agents N)
+// Environment, for diagnosis: EDICT_SIM_CPU_PROF=DIR profiles the simulator's workers; with --nodes,
+// EDICT_BENCH_CPU_PROF=DIR profiles each node.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
