@@ -272,7 +272,8 @@ async function fanout(s: Server): Promise<Figures> {
     // What the admin sees: the rollout endpoint counts a device once its confirmation (policy-applied)
     // has been handled, which follows the agent's verification by a message.
     let rollout = await timed(s, `/policies/${draft.id}/rollout`);
-    while (rollout.body.pending > 0 && Date.now() - t0 < 60_000) {
+    const readUntil = Date.now() + 30_000;
+    while (rollout.body.pending > 0 && Date.now() < readUntil) {
       await new Promise((r) => setTimeout(r, 100));
       rollout = await timed(s, `/policies/${draft.id}/rollout`);
     }
@@ -288,7 +289,7 @@ async function fanout(s: Server): Promise<Figures> {
       steadyRssMb: steady.rssMb,
       fanoutPeakRssMb: during.rssPeakMb,
       rolloutDelivered: rollout.body.delivered,
-      rolloutAllDeliveredMs: rollout.body.pending === 0 ? rolloutAllMs : `not within 60 s`,
+      rolloutAllDeliveredMs: rollout.body.pending === 0 ? rolloutAllMs : 'not within 30 s of the verification',
       rolloutPending: rollout.body.pending,
     };
   } finally {
@@ -486,7 +487,7 @@ function render(after: Record<string, Figures>, before?: Record<string, Figures>
     ['… event-loop delay max during the fan-out', 'frozen for the whole fan-out', cell(after, 'fanout', 'fanoutLoopMaxMs', ' ms'), '≤ 100 ms', typeof f?.fanoutLoopMaxMs === 'number' && f.fanoutLoopMaxMs <= 100],
     ['… GET /api/v1/health slowest answer during the fan-out', '24.8 s', cell(after, 'fanout', 'healthMaxMs', ' ms'), '—', undefined],
     ['… server RSS: steady → peak during the fan-out', 'peak ~1.1 GB', `${cell(after, 'fanout', 'steadyRssMb')} → ${cell(after, 'fanout', 'fanoutPeakRssMb', ' MB')}`, '≤ 2× steady', typeof f?.fanoutPeakRssMb === 'number' && f.fanoutPeakRssMb <= 2 * Number(f.steadyRssMb)],
-    ['… rollout progress (GET …/rollout) shows delivered = all (every confirmation handled) after', '—', `${cell(after, 'fanout', 'rolloutAllDeliveredMs', ' ms')}: ${cell(after, 'fanout', 'rolloutDelivered')} delivered / ${cell(after, 'fanout', 'rolloutPending')} pending`, 'delivered = all', f?.rolloutPending === 0],
+    ['… rollout progress (GET …/rollout) shows delivered = all (every confirmation handled) after', '—', `${cell(after, 'fanout', 'rolloutAllDeliveredMs', typeof f?.rolloutAllDeliveredMs === 'number' ? ' ms' : '')}: ${cell(after, 'fanout', 'rolloutDelivered')} delivered / ${cell(after, 'fanout', 'rolloutPending')} pending`, 'delivered = all', f?.rolloutPending === 0],
     ['connecting every agent (enrolled; hello, policy parts, presence)', '66 s at 19,900', cell(after, 'fanout', 'connectMs', ' ms'), '≤ 20 s', typeof f?.connectMs === 'number' && f.connectMs <= 20_000],
     ['… event-loop delay max while they connect', '—', cell(after, 'fanout', 'connectLoopMaxMs', ' ms'), '—', undefined],
     [`REST at ${cell(after, 'rest', 'devices')} devices / ${cell(after, 'rest', 'events')} detection events (seeded directly in ${cell(after, 'rest', 'seedSeconds', ' s')}), pages of 100: p99 of each read`, '/compliance 616 ms unpaged at 10k devices; paging 60k violations 11.4 s', restRows, 'every list paged; p99 ≤ 200 ms', typeof r?.worstP99Ms === 'number' && r.worstP99Ms <= 200],

@@ -159,12 +159,13 @@ function readStatus(o: Observer): { connection?: string; lastScanAt?: string | n
 }
 
 /**
- * Drops an executable's pages from the page cache (GNU dd's nocache), as after a reboot. A file
- * that was just written (`npm run package` made the single-file agent minutes ago) is wholly in
- * the cache, and the kernel then maps the cached pages around each page a process touches: a
- * trivial script run as a fresh single executable showed 51.6 MB resident, 36.6 MB once its file
- * was dropped from the cache (Node's own binary, in use by this bench, stays cached: 40.2 MB).
- * Pages a running process maps are not dropped; failure is harmless (the figure is then higher).
+ * Drops an executable's pages from the page cache (GNU dd's nocache), as after a reboot: Node's
+ * binary for the `node dist` agent, the single file for the other. A file that was just written
+ * (`npm run package` made the single-file agent minutes ago) is wholly in the cache, and the kernel
+ * then maps the cached pages around each page a process touches: a trivial script run as a fresh
+ * single executable showed 51.6 MB resident, 36.6 MB once its file was dropped from the cache.
+ * Pages that running processes map (this bench and the server run on Node's binary) are not
+ * dropped; failure is harmless (the figure is then higher).
  */
 function evictFromPageCache(file: string): void {
   spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'ignore' });
@@ -503,7 +504,7 @@ async function main(): Promise<void> {
     '',
     `### ${date} — ${machineLine}`,
     '',
-    `Load: ${procsAtStart}–${procsAtEnd} processes, ${CHURN_PER_SEC} new background processes a second. Steady window ${f1(node.steady.secs)} s; detection window ${f1(node.detect.secs)} s with ${probes.length} probe starts at random moments (gaps ${PROBE_GAP_MS[0]}–${PROBE_GAP_MS[1]} ms), each probe running ${PROBE_LIFE_MS / 1000} s. Default process cadence ${DEFAULT_PROCESS_INTERVAL_MS} ms (the floor polls at the same cadence), inventory every ${DEFAULT_INVENTORY_INTERVAL_MS / 60_000} min. Load average at the end: ${loadEnd}. The floor, measured at the same time, shares whatever load the machine has. Executables fingerprinted in a window are other processes' new binaries (e.g. test copies of tools), each read once. Each agent's executable is dropped from the page cache before it starts, as after a reboot (a file just written is wholly cached, and the kernel then maps cached pages around every page a process touches: +10 MB of clean file pages for the freshly built single-file agent); Node's own binary stays cached, as this bench and the server use it.`,
+    `Load: ${procsAtStart}–${procsAtEnd} processes, ${CHURN_PER_SEC} new background processes a second. Steady window ${f1(node.steady.secs)} s; detection window ${f1(node.detect.secs)} s with ${probes.length} probe starts at random moments (gaps ${PROBE_GAP_MS[0]}–${PROBE_GAP_MS[1]} ms), each probe running ${PROBE_LIFE_MS / 1000} s. Default process cadence ${DEFAULT_PROCESS_INTERVAL_MS} ms (the floor polls at the same cadence), inventory every ${DEFAULT_INVENTORY_INTERVAL_MS / 60_000} min. Load average at the end: ${loadEnd}. The floor, measured at the same time, shares whatever load the machine has. Executables fingerprinted in a window are other processes' new binaries (e.g. test copies of tools), each read once. Each agent's executable (Node's binary, or the single file) is dropped from the page cache before it starts, as after a reboot (a file just written is wholly cached, and the kernel then maps cached pages around every page a process touches: +10 MB of clean file pages for the freshly built single-file agent); pages of Node's binary that this bench and the server map stay cached.`,
     '',
     '| goal (agent as shipped, default config) | measured | |',
     '| --- | --- | --- |',

@@ -382,7 +382,8 @@ export class EdictAgent {
   }
 
   private event(state: 'present' | 'absent', detection: Detection, stage: Stage, observedAt: string): DetectionEvent {
-    return { eventId: eventId(), type: 'detection', state, observedAt, stage, detection };
+    // The id's time is the event's own (server-corrected) observedAt: it tells the server nothing new.
+    return { eventId: eventId(Date.parse(observedAt)), type: 'detection', state, observedAt, stage, detection };
   }
 
   /** Stage, action and exception for a tool and user on this device, from the verified bundle. */

@@ -207,7 +207,7 @@ export class EmployeeExperience {
     if (result.delivered) {
       this.o.views?.recordNotice(target.user, { at: new Date(now).toISOString(), toolId, kind, stage: v.stage, summary: rendered.title });
       this.agent.queue([
-        { eventId: eventId(), type: 'notice', observedAt: new Date(now).toISOString(), toolId, user: target.user, stage: v.stage, reason: kind, locale, channel: result.channel, delivered: true },
+        { eventId: eventId(now), type: 'notice', observedAt: new Date(now).toISOString(), toolId, user: target.user, stage: v.stage, reason: kind, locale, channel: result.channel, delivered: true },
       ]);
     }
     return result.delivered;
@@ -260,19 +260,21 @@ export class EmployeeExperience {
           const session = (await this.o.notifier.loggedInUsers()).find((s) => s.user === target.user);
           if (session) await this.show(session, target.toolId, v, 'stop-warning', { stopInSeconds: secondsLeft });
         },
-        report: (step) =>
+        report: (step) => {
+          const at = this.agent.now();
           this.agent.queue([
             {
-              eventId: eventId(),
+              eventId: eventId(at),
               type: 'enforcement',
-              observedAt: new Date(this.agent.now()).toISOString(),
+              observedAt: new Date(at).toISOString(),
               toolId: step.toolId,
               user: step.user,
               pid: step.pid,
               step: step.step,
               ...(step.secondsLeft !== undefined ? { secondsLeft: step.secondsLeft } : {}),
             },
-          ]),
+          ]);
+        },
       })
         .then((outcome) => this.o.log.info({ pid, outcome: outcome.get(pid) }, 'stop action finished'))
         .catch((err) => this.o.log.error({ pid, err: (err as Error).message }, 'stop action failed'))

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--no-opt');
+setFlagsFromString('--no-sparkplug');
 setFlagsFromString('--semi-space-growth-factor=1');
 
 const CASES: Record<string, () => Promise<unknown>> = {

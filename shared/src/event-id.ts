@@ -1,8 +1,8 @@
 // Event ids as time-ordered UUIDs (RFC 9562 version 7: 48 bits of Unix milliseconds, then 74
 // random bits). The server stores every event id once in a B-tree index; ids that start with the
 // time land next to each other, so a commit dirties a few index pages instead of one page per event
-// as the history grows. The time in the id is the time the event was made, which the event already
-// carries as observedAt: it tells the server nothing new. Any UUID is still accepted on the wire.
+// as the history grows. Callers pass the instant the event carries as observedAt (the agent's
+// server-corrected clock), so the id tells the server nothing new. Any UUID is still accepted.
 import { randomFillSync } from 'node:crypto';
 
 const bytes = new Uint8Array(16);

@@ -75,6 +75,8 @@ describe.each([
     expect(rows[0]).toMatchObject({ toolId: 'claude-code', state: 'present', stage: expected, evidence: { path: sleeper.exe } });
     // The agent makes time-ordered (version 7) event ids, which keep the server's id index local.
     expect(rows[0].eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // Its time is the event's own observedAt: the id tells the server nothing the event does not.
+    expect(parseInt(rows[0].eventId.replace(/-/g, '').slice(0, 12), 16)).toBe(Date.parse(rows[0].observedAt));
   });
 
   test(`violations list ${expected === 'enforce' ? 'holds' : 'does not hold'} the detections`, async () => {

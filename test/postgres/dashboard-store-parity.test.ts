@@ -347,6 +347,9 @@ test('rollups: counts now and as of instants in slices, presence slices, acknowl
   await same('requestedExceptions', (s) => s.rollups.requestedExceptions());
   await same('changes recorded since ever', async (s) => (await s.rollups.changesRecordedSince('')).earliestAt);
   await same('changes recorded since now', (s) => s.rollups.changesRecordedSince(new Date(NOW + 3600_000).toISOString()));
+  const between = await same('changes recorded between ever and now', (s) => s.rollups.changesRecordedBetween('2000-01-01T00:00:00.000Z', new Date(NOW + 3600_000).toISOString()));
+  expect((between as { count: number }).count).toBeGreaterThan(0);
+  await same('changes recorded between, none', (s) => s.rollups.changesRecordedBetween(new Date(NOW + 3600_000).toISOString(), new Date(NOW + 7200_000).toISOString()));
   for (const s of both()) {
     await s.rollups.put({ policyId: 'pol_b', day: '2026-07-02', inScope: 3, counts: { clear: 1, noticed: 0, acknowledged: 0, violating: 2, remediated: 0, exempt: 0 }, computedAt: T(3), final: true });
     await s.rollups.put({ policyId: 'pol_b', day: '2026-07-01', inScope: 2, counts: { clear: 2, noticed: 0, acknowledged: 0, violating: 0, remediated: 0, exempt: 0 }, computedAt: T(2), final: false });

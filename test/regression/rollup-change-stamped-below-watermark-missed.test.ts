@@ -3,7 +3,7 @@
 // stamped a little below the watermark (a node whose clock is 30 s behind, or a commit that landed
 // after the rollup read) was never looked at, and a final past day stayed wrong. Here the late
 // change is written into the timeline directly, stamped 30 s before the newest change the first
-// run saw: the next run must re-derive the day it touches.
+// run saw: the next run must re-derive the day it touches, and the run after it must not again.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { connectRaw, hello, report, type RawPeer } from '../helpers/raw-agent.js';
@@ -56,4 +56,11 @@ test('a state change stamped just below the rollup watermark still re-derives it
   );
   await server.rollup.run();
   expect(await yesterday()).toMatchObject({ counts: { violating: 0, remediated: 1 }, final: true });
+
+  // Nothing new since: the past day is kept, not computed again on every run.
+  const computedAt = async () =>
+    (await server.sql.all<{ computedAt: string }>('SELECT computed_at AS "computedAt" FROM compliance_daily WHERE policy_id = ? AND day = ?', draft.id, dayOf(now - day)))[0].computedAt;
+  const before = String(await computedAt());
+  await server.rollup.run(Date.now() + 5_000);
+  expect(String(await computedAt())).toBe(before);
 });

@@ -146,7 +146,8 @@ export class Outbox {
     fsyncDir(this.dir);
     const result: BoundResult = { collapsed: plan.remove.size - plan.counted.length, dropped: plan.counted.length, lostFinalState: plan.lostFinalState };
     if (plan.counted.length) {
-      result.gap = gapEvent(plan.counted, eventId(), new Date().toISOString());
+      const at = Date.now();
+      result.gap = gapEvent(plan.counted, eventId(at), new Date(at).toISOString());
       this.write([result.gap]);
     }
     this.log?.error(

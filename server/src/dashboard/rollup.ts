@@ -4,8 +4,10 @@
 // now (each device's tags and enrollment as of that instant, the ban version in force then) and
 // kept; today's row is redone on every run until the day is over. A state change recorded since the
 // last run for an earlier instant (a laptop that reported days late) makes the days from then on be
-// computed again, so the chart tells what is known, not what was known. Changes are looked for
-// from ROLLUP_RECORDED_LOOKBACK_MS before the last run's newest one, as several nodes stamp them.
+// computed again, so the chart tells what is known, not what was known. Several nodes stamp
+// changes with their own clocks before they commit, so a run also counts the changes stamped in the
+// ROLLUP_RECORDED_LOOKBACK_MS before its watermark: more than the last run saw there means some
+// arrived late, and they are taken too.
 // Runs in the background, a slice of devices per store call with a pause between slices, longer
 // while an overview is being computed for someone (interactive requests go first), every
 // ROLLUP_EVERY_MS and soon after a publish.
@@ -19,6 +21,8 @@ import type { CountScope, DailyRollupRow, StateCounts, Store } from '../store/in
 import { whenNoForeground } from './foreground.js';
 
 const WATERMARK_KEY = 'rollup_recorded_watermark';
+/** How many changes the last run saw stamped in the lookback window below its watermark. */
+const WINDOW_COUNT_KEY = 'rollup_recorded_window_count';
 
 /** The zone a ban's days are counted in: its enforce date's. */
 export function banZone(p: Pick<Policy, 'stages'>): string {
@@ -73,16 +77,27 @@ export class DailyRollup {
 
   async run(nowMs = Date.now()): Promise<void> {
     const since = (await this.store.policies.meta(WATERMARK_KEY)) ?? '';
-    // Looked for again from a while before the watermark: a change stamped just below it (another
-    // node's clock, a late commit) is still seen; the days it touches are only computed again.
-    const sinceMs = Date.parse(since);
-    const lookFrom = Number.isNaN(sinceMs) ? '' : new Date(sinceMs - ROLLUP_RECORDED_LOOKBACK_MS).toISOString();
-    const changes = await this.store.rollups.changesRecordedSince(lookFrom);
+    const seenInWindow = Number((await this.store.policies.meta(WINDOW_COUNT_KEY)) ?? '0');
+    const below = (iso: string) => new Date(Date.parse(iso) - ROLLUP_RECORDED_LOOKBACK_MS).toISOString();
+    // The next watermark, and how many changes its lookback window holds, read first: a change that
+    // becomes visible after this read is counted by the next run, which then takes it.
+    const newest = (await this.store.rollups.changesRecordedSince(since)).newestRecordedAt;
+    const next = newest && newest > since ? newest : since;
+    const nextCount = next ? (await this.store.rollups.changesRecordedBetween(below(next), next)).count : 0;
+    // Changes recorded after the watermark, and, if the window just below it holds more changes than
+    // the last run saw there (another node's clock behind, a late commit), those too: only then are
+    // the days from their instants computed again.
+    let changedFrom = (await this.store.rollups.changesRecordedSince(since)).earliestAt;
+    if (since && !Number.isNaN(Date.parse(since))) {
+      const w = await this.store.rollups.changesRecordedBetween(below(since), since);
+      if (w.count > seenInWindow && w.earliestAt && (!changedFrom || w.earliestAt < changedFrom)) changedFrom = w.earliestAt;
+    }
     for (const p of this.policies.active()) {
       if (this.stopped) return;
-      await this.rollPolicy(p, changes.earliestAt, nowMs);
+      await this.rollPolicy(p, changedFrom, nowMs);
     }
-    if (changes.newestRecordedAt && changes.newestRecordedAt > since) await this.store.policies.setMeta(WATERMARK_KEY, changes.newestRecordedAt);
+    if (next !== since) await this.store.policies.setMeta(WATERMARK_KEY, next);
+    if (next) await this.store.policies.setMeta(WINDOW_COUNT_KEY, String(nextCount));
   }
 
   private async rollPolicy(latest: Policy, changedFrom: string | null, nowMs: number): Promise<void> {

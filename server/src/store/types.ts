@@ -533,6 +533,8 @@ export interface RollupRepo {
   series(policyId: string): Promise<DailyRollupRow[]>;
   /** The earliest instant of a state change recorded after `recordedAfter` (a late event re-derived the past), and the newest recording instant. */
   changesRecordedSince(recordedAfter: string): Promise<{ earliestAt: string | null; newestRecordedAt: string | null }>;
+  /** State changes recorded in (recordedAfter, recordedUpTo]: how many, and the earliest instant among them. */
+  changesRecordedBetween(recordedAfter: string, recordedUpTo: string): Promise<{ count: number; earliestAt: string | null }>;
   /** A cheap mark that moves whenever compliance, devices or exception requests change (the live overview polls it). */
   watermark(): Promise<string>;
   /** Employee exception requests waiting for a decision. */

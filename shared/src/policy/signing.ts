@@ -32,7 +32,7 @@ function pinned(publicKeyPem: string): { id: string; key: KeyObject } {
 
 /** Checks key id, signature and schema; never throws. */
 export function verifyPart(signed: SignedBundle, publicKeyPem: string): VerifyResult {
-  if (signed.keyId !== keyIdOf(publicKeyPem)) return { ok: false, reason: `signed by an unknown key (${signed.keyId})` };
+  if (signed.keyId !== (parsedKeys.get(publicKeyPem)?.id ?? keyIdOf(publicKeyPem))) return { ok: false, reason: `signed by an unknown key (${signed.keyId})` };
   let good = false;
   try {
     good = verify(null, Buffer.from(signed.bundleJson, 'utf8'), pinned(publicKeyPem).key, Buffer.from(signed.signature, 'base64'));

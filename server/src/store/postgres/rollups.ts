@@ -131,6 +131,14 @@ export class PgRollups implements RollupRepo {
     return { earliestAt: r?.earliestAt ?? null, newestRecordedAt: r?.newestRecordedAt ?? null };
   }
 
+  async changesRecordedBetween(recordedAfter: string, recordedUpTo: string): Promise<{ count: number; earliestAt: string | null }> {
+    const r = await this.db.one<{ count: number; earliestAt: string | null }>(
+      `SELECT count(*)::int AS count, min(at) AS "earliestAt" FROM timeline WHERE recorded_at > $1::timestamptz AND recorded_at <= $2::timestamptz AND kind = 'state'`,
+      [recordedAfter, recordedUpTo],
+    );
+    return { count: r?.count ?? 0, earliestAt: r?.earliestAt ?? null };
+  }
+
   async watermark(): Promise<string> {
     // Devices and exceptions are never deleted: their count moves when SQLite's max(rowid) does.
     return (await this.db.value<string>(

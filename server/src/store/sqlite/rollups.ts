@@ -110,6 +110,12 @@ export class SqliteRollups implements RollupRepo {
     return r;
   }
 
+  async changesRecordedBetween(recordedAfter: string, recordedUpTo: string): Promise<{ count: number; earliestAt: string | null }> {
+    return this.c
+      .prep("SELECT count(*) AS count, min(at) AS earliestAt FROM timeline WHERE recorded_at > ? AND recorded_at <= ? AND kind = 'state'")
+      .get(recordedAfter, recordedUpTo) as { count: number; earliestAt: string | null };
+  }
+
   async watermark(): Promise<string> {
     return this.c
       .prep(
