@@ -74,7 +74,12 @@ export async function spawnServerProcess(dataDir: string, port: number, env: Nod
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 'edict-server to listen', 20_000);
+  // A generous bound: on a loaded machine a fresh PostgreSQL database's migrations alone have taken
+  // over 20 s (CI's PostgreSQL pass, with other test runs on the same 2 cores).
+  const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 'edict-server to listen', 45_000).catch((err: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${err.message}; exit ${child.exitCode ?? 'none'}; its output: ${out.slice(-1500) || '(none)'}`);
+  });
   return { child, url, output: () => out };
 }
 
