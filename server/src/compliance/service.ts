@@ -259,6 +259,8 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
         if (this.jobsStopped || !this.store.cluster.isLeader) return;
         const job = await this.store.compliance.nextJob();
         if (!job) return;
+        // The job was queued with the change that caused it: derive with that change known here.
+        await this.policies.catchUp();
         const tools = job.tools ?? this.policies.bannedToolsEver();
         // The pairs to re-derive, read a page at a time (one read of a 50,000-device fleet would hold
         // the event loop for most of a second).

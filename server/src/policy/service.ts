@@ -109,6 +109,17 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
     await this.store.devices.bumpPartVersion(deviceId);
   }
 
+  /**
+   * Re-reads policies and catalog when the database holds other versions than this node's cache: a
+   * change committed whose refresh has not run here yet (a compliance job queued by a publish can be
+   * picked up by the scheduler's next tick before the publish's own refresh ends), or one made on
+   * another node whose nudge has not arrived.
+   */
+  async catchUp(): Promise<void> {
+    const [catalog, policies] = await Promise.all([this.store.policies.partVersion('catalog'), this.store.policies.partVersion('policies')]);
+    if (catalog !== this.catalogVersion || policies !== this.policiesVersion) await this.reload();
+  }
+
   /** Current part versions (what a fully up-to-date agent holds, device part aside). */
   versions(): { catalog: number; policies: number } {
     return { catalog: this.catalogVersion, policies: this.policiesVersion };
