@@ -39,7 +39,8 @@ test('a compliance job picked up before the publish refreshed the cache still de
   const refresh = policies.refresh.bind(policies);
   let injected = 0;
   policies.refresh = async (...a: unknown[]) => {
-    if (a[0] === 'policies' && !injected++) {
+    if (a[0] === 'policies' && injected === 0) {
+      injected = 1;
       server.compliance.kick();
       await server.compliance.idle();
     }

@@ -113,11 +113,14 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
    * Re-reads policies and catalog when the database holds other versions than this node's cache: a
    * change committed whose refresh has not run here yet (a compliance job queued by a publish can be
    * picked up by the scheduler's next tick before the publish's own refresh ends), or one made on
-   * another node whose nudge has not arrived.
+   * another node whose nudge has not arrived. Refreshed as a nudge would (agents are sent the part),
+   * so the cluster's periodic catch-up, which compares these same versions, never finds the cache
+   * current while this node's agents still lack the part.
    */
   async catchUp(): Promise<void> {
     const [catalog, policies] = await Promise.all([this.store.policies.partVersion('catalog'), this.store.policies.partVersion('policies')]);
-    if (catalog !== this.catalogVersion || policies !== this.policiesVersion) await this.reload();
+    if (catalog !== this.catalogVersion) await this.refresh('catalog', undefined, true);
+    if (policies !== this.policiesVersion) await this.refresh('policies', undefined, true);
   }
 
   /** Current part versions (what a fully up-to-date agent holds, device part aside). */
