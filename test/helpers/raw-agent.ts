@@ -14,8 +14,8 @@ export interface RawPeer {
   next(type: string, after?: number): Promise<any>;
 }
 
-export async function enrollDevice(url: string, adminToken: string, hostname = 'raw-host'): Promise<{ deviceId: string; credential: string }> {
-  const token = (await api(url, adminToken, 'POST', '/enrollment-tokens', { label: 'raw' })).body.token;
+export async function enrollDevice(url: string, adminToken: string, hostname = 'raw-host', tags: string[] = []): Promise<{ deviceId: string; credential: string }> {
+  const token = (await api(url, adminToken, 'POST', '/enrollment-tokens', { label: 'raw', ...(tags.length ? { tags } : {}) })).body.token;
   const r = await api(url, undefined, 'POST', '/enroll', { token, hostname });
   return r.body;
 }

@@ -8,7 +8,7 @@
 // and drained first (timing injected, nothing mocked).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { connectRaw, hello, report, type RawPeer } from '../helpers/raw-agent.js';
+import { connectRaw, enrollDevice, hello, report, type RawPeer } from '../helpers/raw-agent.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -25,8 +25,7 @@ afterAll(async () => {
 });
 
 test('a compliance job picked up before the publish refreshed the cache still derives the ban', async () => {
-  const token = (await server.api('POST', '/enrollment-tokens', { label: 'race', tags: ['eng'] })).body.token;
-  const e = (await (await fetch(`${server.url}/api/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, hostname: 'race-laptop' }) })).json()) as { deviceId: string; credential: string };
+  const e = await enrollDevice(server.url, server.adminToken, 'race-laptop', ['eng']);
   peer = await connectRaw(server.url, e.credential);
   peer.send(hello({ device: { hostname: 'race-laptop', platform: 'linux', osRelease: 'test', arch: 'x64' } }));
   await peer.next('welcome');

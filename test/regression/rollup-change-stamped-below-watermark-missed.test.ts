@@ -6,7 +6,7 @@
 // run saw: the next run must re-derive the day it touches, and the run after it must not again.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { connectRaw, hello, report, type RawPeer } from '../helpers/raw-agent.js';
+import { connectRaw, enrollDevice, hello, report, type RawPeer } from '../helpers/raw-agent.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
@@ -22,8 +22,7 @@ afterAll(async () => {
 });
 
 test('a state change stamped just below the rollup watermark still re-derives its day', async () => {
-  const token = (await server.api('POST', '/enrollment-tokens', { label: 'late', tags: ['late'] })).body.token;
-  const e = (await (await fetch(`${server.url}/api/v1/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, hostname: 'late-node' }) })).json()) as { deviceId: string; credential: string };
+  const e = await enrollDevice(server.url, server.adminToken, 'late-node', ['late']);
   peer = await connectRaw(server.url, e.credential);
   peer.send(hello({ device: { hostname: 'late-node', platform: 'linux', osRelease: 'test', arch: 'x64' } }));
   await peer.next('welcome');
