@@ -6,13 +6,15 @@
 //   --nodes N       server nodes (default 3)
 //   --agents N      simulated agents in all (default 50,000)
 //   --no-write      print, do not touch docs/benchmarks.md
+// EDICT_BENCH_PG_STATS=1 loads pg_stat_statements and prints, after ingest, the statements that took
+// the database's time during it (where PostgreSQL's share of the ingest goes).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { measurePgRawInsertRate, seedPgDevices } from '../server/src/store/index.js';
+import { measurePgRawInsertRate, pgStatements, seedPgDevices } from '../server/src/store/index.js';
 import { Fleet } from '../test/sim/fleet.js';
 import { startPgCluster } from './pg-cluster.js';
 
@@ -73,19 +75,26 @@ export async function runClusterBench(args: string[]): Promise<void> {
   const write = !args.includes('--no-write');
   const log = (m: string) => process.stderr.write(`[cluster] ${m}\n`);
   const t00 = Date.now();
-  const cluster = await startPgCluster({ durable: true, maxConnections: 200 });
+  const pgStats = !!process.env.EDICT_BENCH_PG_STATS;
+  const cluster = await startPgCluster({ durable: true, maxConnections: 200, settings: pgStats ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' } : {} });
   const nodes: Node[] = [];
   let fleet: Fleet | undefined;
   const figures: Record<string, number | string> = { nodes: nodesN, agents };
   try {
     cluster.createDatabase('edict_bench');
     const db = cluster.url('edict_bench');
-    log('raw batched insert rate (100 and 500 rows per transaction)');
-    const raw100 = await measurePgRawInsertRate(db, 20_000, 100);
-    const raw500 = await measurePgRawInsertRate(db, 20_000, 500);
-    figures.raw100 = Math.round(raw100);
-    figures.raw500 = Math.round(raw500);
-    const raw = Math.max(raw100, raw500);
+    // The floor is the best the database does: a new cluster's first round also creates its WAL
+    // segments and fills its caches (measured 14–20k/s against 24–27k/s later), so one warm-up round
+    // is left out and the best of three rounds of each batch size counts.
+    log('raw batched insert rate: a warm-up round, then 3 rounds each of 100 and 500 rows per transaction');
+    await measurePgRawInsertRate(db, 20_000, 500);
+    const rounds: Record<100 | 500, number[]> = { 100: [], 500: [] };
+    for (let i = 0; i < 3; i++) for (const perTx of [100, 500] as const) rounds[perTx].push(Math.round(await measurePgRawInsertRate(db, 20_000, perTx)));
+    const raw = Math.max(...rounds[100], ...rounds[500]);
+    figures.raw100 = Math.max(...rounds[100]);
+    figures.raw500 = Math.max(...rounds[500]);
+    figures.rawRounds = `100 rows/tx ${rounds[100].join(', ')}; 500 rows/tx ${rounds[500].join(', ')}`;
+    log(`raw rate: ${figures.rawRounds}`);
 
     nodes.push(await startNode(db));
     const keyFile = path.join(nodes[0].dataDir, 'signing-key.pem');
@@ -132,12 +141,20 @@ export async function runClusterBench(args: string[]): Promise<void> {
 
     // The floor again, now that the nodes hold the whole fleet (presence, pings and heartbeats of
     // every agent share the same 2 cores with the database).
-    figures.rawLoaded = Math.round(await measurePgRawInsertRate(db, 20_000, 500));
+    const loaded: number[] = [];
+    for (let i = 0; i < 3; i++) loaded.push(Math.round(await measurePgRawInsertRate(db, 20_000, 500)));
+    figures.rawLoaded = Math.max(...loaded);
+    figures.rawLoadedRounds = loaded.join(', ');
     log(`raw rate with the fleet connected: ${figures.rawLoaded}/s`);
     // Ingest: 25 agents of each simulator process keep one 100-event report in flight for 30 s.
     const perProcess = 25;
     log(`ingest: ${perProcess * processes} agents, one 100-event report in flight each, 30 s`);
+    if (pgStats) await pgStatements(db, 'reset');
+    const ingestFrom = process.hrtime.bigint() / 1000n;
     const ing = await fleet.ingest(30, { count: 100, kind: 'installed' }, perProcess);
+    // The window on the monotonic clock CPU profiles use (to cut the ingest phase out of them).
+    if (process.env.EDICT_BENCH_CPU_PROF) log(`ingest window (monotonic µs): ${ingestFrom} ${process.hrtime.bigint() / 1000n}`);
+    if (pgStats) log(await pgStatements(db, 'report'));
     const secs = ing.perSecond.slice(1, -1);
     const rate = secs.length ? secs.reduce((a, [, n]) => a + n, 0) / secs.length : ing.events / 30;
     figures.ingestAgents = perProcess * processes;
@@ -186,12 +203,17 @@ function render(f: Record<string, number | string>): string {
   const date = new Date().toISOString().slice(0, 10);
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   const rows: [string, string, string, string][] = [
-    ['raw batched PostgreSQL insert rate, same rows and indexes, one connection (physical floor), before the fleet connects', `${f.raw100}/s (100 rows/tx), ${f.raw500}/s (500 rows/tx)`, '—', '—'],
-    ['… the same, measured while the nodes hold the whole fleet', `${f.rawLoaded}/s (500 rows/tx)`, '—', '—'],
+    [
+      'raw batched PostgreSQL insert rate, same rows and indexes, one connection (physical floor), before the fleet connects: the best of 3 rounds after a warm-up round',
+      `${f.raw100}/s (100 rows/tx), ${f.raw500}/s (500 rows/tx); rounds: ${f.rawRounds}`,
+      '—',
+      '—',
+    ],
+    ['… the same, measured while the nodes hold the whole fleet (best of 3)', `${f.rawLoaded}/s (500 rows/tx); rounds: ${f.rawLoadedRounds}`, '—', '—'],
     [`enrollment through the API of ${f.nodes} nodes (a sample; the other ${f.seeded} devices seeded in the database in ${(Number(f.seedMs) / 1000).toFixed(1)} s)`, `${f.enrolled} in ${(Number(f.enrollMs) / 1000).toFixed(1)} s: ${f.enrollPerSec}/s`, '—', '—'],
     [`simulated agents connected (hello → welcome), spread over ${f.nodes} nodes`, `${f.connected} of ${f.agents} in ${Math.round(Number(f.connectMs) / 1000)} s; per node ${f.perNode}`, `${f.agents}`, ok(f.connected === f.agents)],
     [`ingest acknowledged after commit: ${f.ingestAgents} agents × one 100-event report in flight, 30 s`, `${f.ingestEventsPerSec} events/s (p99 ack ${f.ingestP99Ms} ms, ${f.ingestErrors} errors)`, '—', '—'],
-    ['… as a share of the raw rate before the fleet connected (the better of the two)', `${f.ingestRatio}×`, '≥ 0.6×', ok(Number(f.ingestRatio) >= 0.6)],
+    ['… as a share of the raw rate before the fleet connected (the better batch size)', `${f.ingestRatio}×`, '≥ 0.6×', ok(Number(f.ingestRatio) >= 0.6)],
     ['… as a share of the raw rate with the fleet connected', `${f.ingestRatioLoaded}×`, '(≥ 0.6×)', ok(Number(f.ingestRatioLoaded) >= 0.6)],
     [`publish on node ${f.nodes} → every connected agent on every node verified the new policies part`, `${f.publishVerified} of ${f.publishLive} in ${(Number(f.publishAllMs) / 1000).toFixed(1)} s (${f.refusals} refusals)`, '≤ 10 s, all', ok(f.publishVerified === f.publishLive && Number(f.publishAllMs) <= 10_000 && f.publishAllMs !== -1)],
   ];
@@ -205,5 +227,10 @@ function render(f: Record<string, number | string>): string {
     '| measure | now | goal | met |',
     '| --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    'What ingest writes per event that the floor does not: the finding it moves (device × detection key, upserted in the same ' +
+      'statement as the events, from their RETURNING) and the check that the event names an enrolled device (a statement trigger, one anti-join ' +
+      'per slice; per-row foreign keys on these two tables cost about a sixth of the database CPU per event). `EDICT_BENCH_PG_STATS=1` prints the ' +
+      'statements that took the database\'s time during ingest, with the WAL written; `EDICT_BENCH_CPU_PROF=<folder>` profiles each node.',
   ].join('\n');
 }

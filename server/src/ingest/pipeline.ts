@@ -7,13 +7,13 @@
 // Compliance is reconciled once per device × tool touched in a transaction, from the earliest
 // observedAt among its new events, in that same transaction.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { detectionKey, type Report, type ReportEvent } from '../../../shared/src/protocol/index.js';
+import type { Report, ReportEvent } from '../../../shared/src/protocol/index.js';
 import type { ExceptionService } from '../compliance/exceptions.js';
 import type { ComplianceService } from '../compliance/service.js';
 import { INGEST_MAX_EVENTS, INGEST_SLICE_MS, MAX_FUTURE_SKEW_MS } from '../constants.js';
 import type { Logger } from '../log.js';
 import type { PolicyService } from '../policy/service.js';
-import type { ClassifiedEvent, NewDetection, Repos, Store } from '../store/index.js';
+import type { NewDetection, Repos, Store } from '../store/index.js';
 import { recordGap } from './report-gap.js';
 
 export interface IngestResult {
@@ -142,17 +142,14 @@ export class IngestPipeline {
       const v = this.policies.stageAt({ toolId: d.toolId, deviceId: item.deviceId, tags: tags.get(item.deviceId) ?? [], user: d.user }, Date.parse(at));
       detections.push({ item, deviceId: item.deviceId, batchId: item.report.batchId, c: { event, observedAt: at, stage: v.stage, policyId: v.policy?.id ?? null } });
     }
-    const added = await r.detections.insertMany(detections);
-    const moved: { deviceId: string; detectionKey: string; c: ClassifiedEvent }[] = [];
+    // The events and the findings they move, in one write.
+    const added = await r.detections.record(detections);
     for (const n of detections) {
       if (!added.has(n.c.event.eventId)) continue;
       n.item.accepted++;
       const d = n.c.event.detection;
-      if (d.kind === 'usage') continue;
-      moved.push({ deviceId: n.deviceId, detectionKey: detectionKey(d), c: n.c });
-      touch(n.deviceId, d.toolId, n.c.observedAt, `detection-${n.c.event.state}`, n.c.event.eventId);
+      if (d.kind !== 'usage') touch(n.deviceId, d.toolId, n.c.observedAt, `detection-${n.c.event.state}`, n.c.event.eventId);
     }
-    await r.detections.applyToFindings(moved);
 
     for (const { item, event } of batch) {
       if (event.type === 'detection') continue;

@@ -15,6 +15,7 @@ export { flushSeed, seedFleet, SEEDED_BAN_ID, timeDeviceScan, timeFsync } from '
 export { backupDatabase, restoreDatabase } from './sqlite/backup.js';
 export { measurePgRawInsertRate } from './postgres/raw-insert-rate.js';
 export { seedPgDevices } from './postgres/bench-seed.js';
+export { pgStatements } from './postgres/bench-statements.js';
 export { PORTABLE_TABLES, sameValue, type PortableRow, type PortableTable, type StoreDump } from './portable-format.js';
 
 export interface StoreConfig {

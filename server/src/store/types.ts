@@ -205,7 +205,7 @@ export interface PresenceEvent {
   observedAt: string;
 }
 
-/** One detection event to store (ingest hands a whole slice of them to insertMany). */
+/** One detection event to store (ingest hands a whole slice of them to record). */
 export interface NewDetection {
   deviceId: string;
   batchId: string;
@@ -223,8 +223,11 @@ export interface DetectionRepo {
    * whether the finding moved.
    */
   applyToFinding(deviceId: string, detectionKey: string, c: ClassifiedEvent): Promise<boolean>;
-  /** applyToFinding for many events, with the result of applying them one by one in order. */
-  applyToFindings(rows: readonly { deviceId: string; detectionKey: string; c: ClassifiedEvent }[]): Promise<void>;
+  /**
+   * Ingest's write: insertMany, then applyToFinding for each new event that is not usage, in order
+   * (one statement on PostgreSQL). Returns the ids that were new.
+   */
+  record(rows: readonly NewDetection[]): Promise<Set<string>>;
   list(f: DetectionFilter): Promise<DetectionRow[]>;
   count(): Promise<number>;
   /** Installs and runs of one device × tool observed at or after `fromIso`, oldest first. */

@@ -1,8 +1,8 @@
 // Detection events in PostgreSQL, and the current picture of findings. Each event id is stored
-// once (primary key): a replayed batch changes nothing. Ingest writes a whole slice of events in one
-// INSERT … SELECT FROM jsonb_to_recordset (one round trip, one plan) and moves the findings of the
-// slice with one upsert; `seq` keeps arrival order (rows are produced in array order), the tie-break
-// SQLite's rowid gives.
+// once (primary key): a replayed batch changes nothing. Ingest writes a whole slice of events and
+// moves their findings in one statement (INSERT … SELECT FROM jsonb_to_recordset, its RETURNING
+// feeding the findings upsert: one round trip, one parse of the slice); `seq` keeps arrival order
+// (rows are produced in array order), the tie-break SQLite's rowid gives.
 import { detectionKey } from '../../../../shared/src/protocol/index.js';
 import type { ClassifiedEvent, DetectionFilter, DetectionRepo, DetectionRow, NewDetection, PresenceEvent } from '../types.js';
 import type { Db } from './db.js';
@@ -29,6 +29,8 @@ function eventRecord(deviceId: string, batchId: string, ce: ClassifiedEvent, rec
   };
 }
 
+const COLUMNS = 'event_id, device_id, batch_id, tool_id, detection_key, kind, os_user, state, evidence, confidence, observed_at, received_at, agent_stage, stage, policy_id';
+
 const RECORD_TYPE = `r(event_id text, device_id text, batch_id text, tool_id text, detection_key text, kind text, os_user text, state text,
   evidence text, confidence double precision, observed_at timestamptz, received_at timestamptz, agent_stage text, stage text, policy_id text)`;
 
@@ -44,12 +46,32 @@ export class PgDetections implements DetectionRepo {
     const now = new Date().toISOString();
     const records = rows.map((r) => eventRecord(r.deviceId, r.batchId, r.c, now));
     const inserted = await this.db.all<{ event_id: string }>(
-      `INSERT INTO detection_events(event_id, device_id, batch_id, tool_id, detection_key, kind, os_user, state, evidence, confidence,
-         observed_at, received_at, agent_stage, stage, policy_id)
-       SELECT r.event_id, r.device_id, r.batch_id, r.tool_id, r.detection_key, r.kind, r.os_user, r.state, r.evidence, r.confidence,
-         r.observed_at, r.received_at, r.agent_stage, r.stage, r.policy_id
-       FROM jsonb_to_recordset($1::text::jsonb) AS ${RECORD_TYPE}
+      `INSERT INTO detection_events(${COLUMNS}) SELECT ${COLUMNS} FROM jsonb_to_recordset($1::text::jsonb) AS ${RECORD_TYPE}
        ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+      [JSON.stringify(records)],
+    );
+    return new Set(inserted.map((r) => r.event_id));
+  }
+
+  async record(rows: readonly NewDetection[]): Promise<Set<string>> {
+    if (!rows.length) return new Set();
+    const now = new Date().toISOString();
+    const records = rows.map((r) => eventRecord(r.deviceId, r.batchId, r.c, now));
+    // Applying the new events one by one would leave each finding at its newest event by
+    // observedAt, the later arrival (higher seq) winning a tie: DISTINCT ON picks that event per
+    // finding, then one conditional upsert. Rows come out in (device, key) byte order, the order
+    // every writer takes row locks in, so no two transactions wait on each other in a circle.
+    const inserted = await this.db.all<{ event_id: string }>(
+      `WITH ins AS (
+         INSERT INTO detection_events(${COLUMNS}) SELECT ${COLUMNS} FROM jsonb_to_recordset($1::text::jsonb) AS ${RECORD_TYPE}
+         ON CONFLICT (event_id) DO NOTHING RETURNING seq, ${COLUMNS}),
+       moved AS (
+         INSERT INTO findings(device_id, detection_key, tool_id, kind, os_user, state, observed_at, event_id)
+         SELECT DISTINCT ON (device_id, detection_key) device_id, detection_key, tool_id, kind, os_user, state, observed_at, event_id
+         FROM ins WHERE kind <> 'usage' ORDER BY device_id, detection_key, observed_at DESC, seq DESC
+         ON CONFLICT (device_id, detection_key) DO UPDATE SET state = excluded.state, observed_at = excluded.observed_at, event_id = excluded.event_id
+         WHERE excluded.observed_at >= findings.observed_at AND (findings.state <> excluded.state OR findings.observed_at <> excluded.observed_at))
+       SELECT event_id FROM ins`,
       [JSON.stringify(records)],
     );
     return new Set(inserted.map((r) => r.event_id));
@@ -64,32 +86,6 @@ export class PgDetections implements DetectionRepo {
          WHERE excluded.observed_at >= findings.observed_at AND (findings.state <> excluded.state OR findings.observed_at <> excluded.observed_at)`,
         [deviceId, key, d.toolId, d.kind, d.user, ce.event.state, ce.observedAt, ce.event.eventId],
       )) > 0
-    );
-  }
-
-  async applyToFindings(rows: readonly { deviceId: string; detectionKey: string; c: ClassifiedEvent }[]): Promise<void> {
-    // Applying events one by one leaves each finding at its newest event by observedAt, the later
-    // arrival winning a tie: reduce to that event per finding, then one conditional upsert.
-    const newest = new Map<string, { deviceId: string; detectionKey: string; c: ClassifiedEvent }>();
-    for (const r of rows) {
-      const k = `${r.deviceId}\u0000${r.detectionKey}`;
-      const cur = newest.get(k);
-      if (!cur || r.c.observedAt >= cur.c.observedAt) newest.set(k, r);
-    }
-    if (!newest.size) return;
-    const records = [...newest.values()]
-      .sort((a, b) => (a.deviceId + '\u0000' + a.detectionKey < b.deviceId + '\u0000' + b.detectionKey ? -1 : 1))
-      .map((r) => {
-        const d = r.c.event.detection;
-        return { device_id: r.deviceId, detection_key: r.detectionKey, tool_id: d.toolId, kind: d.kind, os_user: d.user, state: r.c.event.state, observed_at: r.c.observedAt, event_id: r.c.event.eventId };
-      });
-    await this.db.run(
-      `INSERT INTO findings(device_id, detection_key, tool_id, kind, os_user, state, observed_at, event_id)
-       SELECT r.device_id, r.detection_key, r.tool_id, r.kind, r.os_user, r.state, r.observed_at, r.event_id
-       FROM jsonb_to_recordset($1::text::jsonb) AS r(device_id text, detection_key text, tool_id text, kind text, os_user text, state text, observed_at timestamptz, event_id text)
-       ON CONFLICT (device_id, detection_key) DO UPDATE SET state = excluded.state, observed_at = excluded.observed_at, event_id = excluded.event_id
-       WHERE excluded.observed_at >= findings.observed_at AND (findings.state <> excluded.state OR findings.observed_at <> excluded.observed_at)`,
-      [JSON.stringify(records)],
     );
   }
 

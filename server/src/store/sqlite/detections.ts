@@ -30,8 +30,13 @@ export class SqliteDetections implements DetectionRepo {
     return added;
   }
 
-  async applyToFindings(rows: readonly { deviceId: string; detectionKey: string; c: ClassifiedEvent }[]): Promise<void> {
-    for (const r of rows) await this.applyToFinding(r.deviceId, r.detectionKey, r.c);
+  async record(rows: readonly NewDetection[]): Promise<Set<string>> {
+    const added = await this.insertMany(rows);
+    for (const r of rows) {
+      const d = r.c.event.detection;
+      if (added.has(r.c.event.eventId) && d.kind !== 'usage') await this.applyToFinding(r.deviceId, detectionKey(d), r.c);
+    }
+    return added;
   }
 
   async applyToFinding(deviceId: string, key: string, ce: ClassifiedEvent): Promise<boolean> {
