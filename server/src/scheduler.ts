@@ -88,6 +88,10 @@ export class BoundaryScheduler {
 
   /** Processes what came due; returns how many instants. */
   async processDue(nowMs: number): Promise<number> {
+    // The stage dates come from this node's policy cache: re-read it first if the database holds a
+    // newer version (published on another node whose notice has not arrived). Otherwise a later
+    // instant (an expiry) could move the watermark past a boundary this node did not know of yet.
+    await this.policies.catchUp();
     const due = await this.due(nowMs);
     for (const d of due) {
       if (!this.store.cluster.isLeader) break;

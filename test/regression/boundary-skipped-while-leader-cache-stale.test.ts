@@ -1,0 +1,50 @@
+// Regression: the leader's scheduler finds stage dates in its node's policy cache. A policy
+// published on another node reaches that cache with the other node's notice (or the periodic
+// catch-up). If, before it did, the scheduler processed a later instant (an exception expiring),
+// the watermark moved past the new policy's stage boundary, which was then never recorded: no
+// `policy.stage-boundary` audit entry, no recompute at that instant. Here "another node" is a second
+// PolicyService on the same database publishing (as a node of a cluster does; on one SQLite file no
+// notice travels, as when one is lost), and the scheduler is driven to the instant after both dates.
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import path from 'node:path';
+import { loadSigningKey } from '../../server/src/keys.js';
+import { PolicyService } from '../../server/src/policy/service.js';
+import { enrollDevice } from '../helpers/raw-agent.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  await server?.close();
+  cleanupTempDirs();
+});
+
+test('a boundary published on another node is recorded even when a later expiry is processed first', async () => {
+  const e = await enrollDevice(server.url, server.adminToken, 'stale-laptop', ['eng']);
+  // Far enough ahead that the server's own per-second ticks never reach either instant.
+  const day = new Date(Date.now() + 3 * 86400_000).toISOString().slice(0, 10);
+  const boundary = `${day}T09:00:00.000Z`;
+  const expiry = `${day}T09:00:05.000Z`;
+  const granted = await server.api('POST', '/exceptions', { toolId: 'cursor', deviceId: e.deviceId, reason: 'pilot', expiresAt: expiry });
+  expect(granted.status).toBe(201);
+
+  // Node B publishes a ban whose enforcement starts at `boundary`; this node's cache does not know it.
+  const nodeB = await PolicyService.create(server.store, loadSigningKey(path.join(server.dataDir, 'signing-key.pem'), false));
+  const draft = await nodeB.createDraft(
+    { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'r' }, replacements: [], stages: { enforce: { at: `${day}T09:00`, timeZone: 'UTC' } } } as never,
+    'admin:node-b',
+  );
+  const published = await nodeB.publish(draft.id, 'admin:node-b');
+  expect(server.policies.active().map((p) => p.id)).not.toContain(published.id);
+
+  // The leader's tick just after both instants.
+  await server.scheduler.processDue(Date.parse(expiry) + 1000);
+
+  const audit = (await server.api('GET', '/audit?order=asc&limit=500')).body.items as { action: string; subject: string; detail: { at?: string; stage?: string } }[];
+  const boundaries = audit.filter((a) => a.action === 'policy.stage-boundary');
+  expect(boundaries.map((a) => [a.subject, a.detail.stage, a.detail.at])).toEqual([[published.id, 'enforce', boundary]]);
+  expect(audit.filter((a) => a.action === 'exception.expire').map((a) => a.subject)).toEqual([granted.body.id]);
+});
