@@ -65,6 +65,21 @@ test.each(['sqlite', 'postgres'] as const)('%s: a slice naming a device that is 
   expect(await store.detections.present()).toHaveLength(2);
 });
 
+test('postgres: a finding naming a device that is not enrolled is refused on its own too, with any search_path', async () => {
+  const sql = postgres(pg.url!, { max: 1, onnotice: () => undefined });
+  sqls.push(sql);
+  const now = new Date().toISOString();
+  await expect(
+    sql`INSERT INTO findings(device_id, detection_key, tool_id, kind, os_user, state, observed_at, event_id) VALUES ('dev_ghost', 'k', 'claude-code', 'installed', 'u', 'present', ${now}, 'e-ghost')`,
+  ).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/findings.*dev_ghost/) });
+  // pg_dump's output runs with an empty search_path: the check still finds devices.
+  await sql.begin(async (t) => {
+    await t`SELECT set_config('search_path', '', true)`;
+    await t`INSERT INTO public.findings(device_id, detection_key, tool_id, kind, os_user, state, observed_at, event_id) VALUES ('dev_known', 'k-path', 'claude-code', 'installed', 'u', 'present', ${now}, 'e-path')`;
+  });
+  expect((await sql`SELECT count(*)::int AS n FROM findings WHERE detection_key = 'k-path'`)[0].n).toBe(1);
+});
+
 test('postgres: a device cannot be deleted, so no event loses its device', async () => {
   const sql = postgres(pg.url!, { max: 1, onnotice: () => undefined });
   sqls.push(sql);

@@ -1,7 +1,8 @@
 // Ingest's write (DetectionRepo.record: the events of a slice and the findings they move) leaves the
-// same rows on both databases, and the same rows as applying the events one by one: ties on
-// observedAt go to the later arrival, an older event arriving late is stored but moves nothing, a
-// replay adds nothing, usage is never a finding, an id twice in one slice is stored once.
+// same rows on both databases: each finding at its newest event (ties on observedAt go to the later
+// arrival), an older event arriving late stored but moving nothing, a replay adding nothing, usage
+// never a finding, an id twice in one slice stored once, and a finding whose newest event repeats
+// its own state and instant keeping its event id.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import Database from 'better-sqlite3';
 import path from 'node:path';
@@ -29,7 +30,7 @@ function ev(id: string, deviceId: string, kind: string, user: string, state: 'pr
   return { deviceId, batchId: `batch-${id}`, c: { event, observedAt: T(min), stage: 'none', policyId: null } };
 }
 
-// Two devices; byte order of the paths differs from a locale's ('B' < 'a').
+// Two devices, several findings each.
 const SLICE_1 = [
   ev('e01', 'dev_b', 'installed', 'bob', 'present', 1, '/a'),
   ev('e02', 'dev_b', 'installed', 'bob', 'absent', 1, '/a'), // same instant: the later arrival wins
@@ -46,6 +47,9 @@ const SLICE_2 = [
   ev('e09', 'dev_a', 'installed', 'ann', 'absent', 9, '/B'), // newer: moves the finding
   ev('e10', 'dev_a', 'installed', 'ann', 'present', 5, '/a'), // same instant as the finding's event: moves it
 ];
+// The finding of dev_b /a is (absent at 1, e02). Within one slice, at that instant: present, then
+// absent again. The newest is e12, with the finding's state and instant: it keeps e02.
+const SLICE_3 = [ev('e11', 'dev_b', 'installed', 'bob', 'present', 1, '/a'), ev('e12', 'dev_b', 'installed', 'bob', 'absent', 1, '/a')];
 
 beforeAll(async () => {
   liteDir = tempDir('edict-record-');
@@ -109,8 +113,11 @@ test('record stores each event once and leaves every finding at its newest event
     afterFirst[3],
   ];
   for (const s of [lite, pg]) expect(await rows(s, FINDINGS)).toEqual(afterSecond);
+
+  for (const s of [lite, pg]) expect([...(await s.tx(() => s.detections.record(SLICE_3)))].sort()).toEqual(['e11', 'e12']);
+  for (const s of [lite, pg]) expect(await rows(s, FINDINGS)).toEqual(afterSecond);
   expect(await rows(pg, EVENTS)).toEqual(await rows(lite, EVENTS));
-  expect((await rows(pg, EVENTS)).length).toBe(10);
+  expect((await rows(pg, EVENTS)).length).toBe(12);
   // An empty slice writes nothing.
   for (const s of [lite, pg]) expect((await s.detections.record([])).size).toBe(0);
 });

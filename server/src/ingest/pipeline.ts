@@ -89,7 +89,7 @@ export class IngestPipeline {
       await this.store.tx(async (r) => {
         const now = Date.now();
         // Take up to INGEST_MAX_EVENTS queued events (a report may span transactions), then write
-        // the detections among them with one batched insert and one findings upsert.
+        // the detections among them and the findings they move in one step (DetectionRepo.record).
         const batch: { item: Item; event: ReportEvent }[] = [];
         while (this.queue.length && batch.length < INGEST_MAX_EVENTS && (batch.length === 0 || performance.now() - start < INGEST_SLICE_MS)) {
           const item = this.queue[0];

@@ -224,8 +224,12 @@ export interface DetectionRepo {
    */
   applyToFinding(deviceId: string, detectionKey: string, c: ClassifiedEvent): Promise<boolean>;
   /**
-   * Ingest's write: insertMany, then applyToFinding for each new event that is not usage, in order
-   * (one statement on PostgreSQL). Returns the ids that were new.
+   * Ingest's write (one statement on PostgreSQL): insertMany, then, per finding, applyToFinding with
+   * the newest of the new events that are not usage (by observedAt, the later arrival winning a
+   * tie). The finding ends in the state applying them one by one would leave; when that newest
+   * event has the finding's own state and instant, the finding keeps its event id (applied one by
+   * one, an event of the slice at that instant with the other state would have moved it there and
+   * back). Returns the ids that were new.
    */
   record(rows: readonly NewDetection[]): Promise<Set<string>>;
   list(f: DetectionFilter): Promise<DetectionRow[]>;

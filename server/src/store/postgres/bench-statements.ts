@@ -16,9 +16,18 @@ export async function pgStatements(url: string, what: 'reset' | 'report'): Promi
     }
     const rows = await sql`SELECT calls, round(total_exec_time)::int AS ms, rows, wal_bytes::bigint AS wal, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 110) AS q
       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`;
-    const wal = await sql`SELECT wal_records, wal_fpi, wal_bytes::bigint AS bytes, wal_sync, round(wal_sync_time)::int AS sync_ms FROM pg_stat_wal`;
-    const ckpt = await sql`SELECT checkpoints_timed, checkpoints_req FROM pg_stat_bgwriter`;
-    return ['statements since the reset (calls, ms, rows, WAL bytes, query):', ...rows.map((r) => `  ${r.calls}\t${r.ms}\t${r.rows}\t${r.wal}\t${r.q}`), `  WAL: ${JSON.stringify(wal[0])}; checkpoints: ${JSON.stringify(ckpt[0])}`].join('\n');
+    // Whole rows as JSON: these views' columns differ between PostgreSQL versions (checkpoints moved
+    // to pg_stat_checkpointer in 17).
+    const wal = await sql`SELECT to_jsonb(w) AS v FROM pg_stat_wal w`;
+    const ckpt = (await sql`SELECT to_regclass('pg_catalog.pg_stat_checkpointer') IS NOT NULL AS v`)[0].v
+      ? await sql`SELECT to_jsonb(c) AS v FROM pg_stat_checkpointer c`
+      : await sql`SELECT to_jsonb(c) AS v FROM pg_stat_bgwriter c`;
+    return [
+      'statements since the reset (calls, ms, rows, WAL bytes, query):',
+      ...rows.map((r) => `  ${r.calls}\t${r.ms}\t${r.rows}\t${r.wal}\t${r.q}`),
+      `  WAL: ${JSON.stringify(wal[0]?.v)}`,
+      `  checkpoints: ${JSON.stringify(ckpt[0]?.v)}`,
+    ].join('\n');
   } finally {
     await sql.end({ timeout: 2 });
   }

@@ -57,10 +57,10 @@ export class PgDetections implements DetectionRepo {
     if (!rows.length) return new Set();
     const now = new Date().toISOString();
     const records = rows.map((r) => eventRecord(r.deviceId, r.batchId, r.c, now));
-    // Applying the new events one by one would leave each finding at its newest event by
-    // observedAt, the later arrival (higher seq) winning a tie: DISTINCT ON picks that event per
-    // finding, then one conditional upsert. Rows come out in (device, key) byte order, the order
-    // every writer takes row locks in, so no two transactions wait on each other in a circle.
+    // Per finding, the newest new event by observedAt, the later arrival (higher seq) winning a tie
+    // (DISTINCT ON), then one conditional upsert (the contract in DetectionRepo.record). Findings are
+    // upserted in (device, key) byte order (RETURNING keeps the columns' "C" collation), so two
+    // transactions moving the same findings lock them in the same order.
     const inserted = await this.db.all<{ event_id: string }>(
       `WITH ins AS (
          INSERT INTO detection_events(${COLUMNS}) SELECT ${COLUMNS} FROM jsonb_to_recordset($1::text::jsonb) AS ${RECORD_TYPE}

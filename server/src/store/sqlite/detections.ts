@@ -32,10 +32,16 @@ export class SqliteDetections implements DetectionRepo {
 
   async record(rows: readonly NewDetection[]): Promise<Set<string>> {
     const added = await this.insertMany(rows);
+    // Per finding, the newest new event (a tie to the later arrival), as PostgreSQL's DISTINCT ON picks it.
+    const newest = new Map<string, NewDetection>();
     for (const r of rows) {
       const d = r.c.event.detection;
-      if (added.has(r.c.event.eventId) && d.kind !== 'usage') await this.applyToFinding(r.deviceId, detectionKey(d), r.c);
+      if (!added.has(r.c.event.eventId) || d.kind === 'usage') continue;
+      const k = `${r.deviceId}\u0000${detectionKey(d)}`;
+      const cur = newest.get(k);
+      if (!cur || r.c.observedAt >= cur.c.observedAt) newest.set(k, r);
     }
+    for (const r of newest.values()) await this.applyToFinding(r.deviceId, detectionKey(r.c.event.detection), r.c);
     return added;
   }
 

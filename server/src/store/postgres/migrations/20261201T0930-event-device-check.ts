@@ -2,11 +2,14 @@
 // foreign keys to devices checked each row on its own (a lookup and a row lock on devices per row:
 // about a sixth of the database's CPU per ingested event, measured with three nodes on one
 // database). These statement triggers check all the rows a statement inserted with one anti-join
-// and fail the same way (SQLSTATE 23503); devices are never deleted (a device is revoked), and a
-// trigger refuses a delete, so no row can lose its device later. Other tables keep their keys.
+// and fail the same way (SQLSTATE 23503). Devices are never deleted (a device is revoked; a trigger
+// refuses a delete) and no code changes a device id or an event's device, which is what keeps the
+// rows pointing at a device afterwards (the checks run on insert only). Other tables keep their keys.
+// The functions carry the search_path of the migration, so a session with another one (pg_dump's
+// output sets it empty) still finds `devices`. A data-only restore needs --disable-triggers, as with keys.
 export const id = '20261201T0930-event-device-check';
 export const sql = `
-CREATE FUNCTION edict_rows_have_devices() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION edict_rows_have_devices() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
 DECLARE
   missing text;
 BEGIN
@@ -18,7 +21,7 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION edict_devices_are_kept() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION edict_devices_are_kept() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
 BEGIN
   RAISE EXCEPTION 'device "%" cannot be deleted: devices are kept with their history (revoke it instead)', OLD.id USING ERRCODE = 'restrict_violation';
 END
