@@ -97,6 +97,8 @@ export class BoundaryScheduler {
       if (!this.store.cluster.isLeader) break;
       for (const id of d.expiries) await this.exceptions.expire(id);
       const recorded = await this.store.tx(async (r) => {
+        // A publish committed since the catch-up above: stop here, the next tick re-reads first.
+        if ((await r.policies.partVersion('policies')) !== this.policies.versions().policies) return 'stale';
         // Only the writer that moves the watermark past this instant processes it (exactly once).
         if (!(await r.policies.advanceMeta(WATERMARK, d.at))) return false;
         if (d.stages.length) {
@@ -108,6 +110,7 @@ export class BoundaryScheduler {
         }
         return true;
       });
+      if (recorded === 'stale') break;
       if (recorded && d.stages.length) {
         this.log.info({ at: d.at, boundaries: d.stages }, 'stage boundary reached');
         this.compliance.kick();

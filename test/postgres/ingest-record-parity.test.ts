@@ -48,8 +48,14 @@ const SLICE_2 = [
   ev('e10', 'dev_a', 'installed', 'ann', 'present', 5, '/a'), // same instant as the finding's event: moves it
 ];
 // The finding of dev_b /a is (absent at 1, e02). Within one slice, at that instant: present, then
-// absent again. The newest is e12, with the finding's state and instant: it keeps e02.
-const SLICE_3 = [ev('e11', 'dev_b', 'installed', 'bob', 'present', 1, '/a'), ev('e12', 'dev_b', 'installed', 'bob', 'absent', 1, '/a')];
+// absent again. The newest is e12, with the finding's state and instant: it keeps e02. And one id
+// sent twice with different content: the first copy is what is stored, and what moves the finding.
+const SLICE_3 = [
+  ev('e11', 'dev_b', 'installed', 'bob', 'present', 1, '/a'),
+  ev('e12', 'dev_b', 'installed', 'bob', 'absent', 1, '/a'),
+  ev('e13', 'dev_b', 'installed', 'bob', 'present', 7, '/z'),
+  ev('e13', 'dev_b', 'installed', 'bob', 'absent', 8, '/z'),
+];
 
 beforeAll(async () => {
   liteDir = tempDir('edict-record-');
@@ -114,10 +120,11 @@ test('record stores each event once and leaves every finding at its newest event
   ];
   for (const s of [lite, pg]) expect(await rows(s, FINDINGS)).toEqual(afterSecond);
 
-  for (const s of [lite, pg]) expect([...(await s.tx(() => s.detections.record(SLICE_3)))].sort()).toEqual(['e11', 'e12']);
-  for (const s of [lite, pg]) expect(await rows(s, FINDINGS)).toEqual(afterSecond);
+  for (const s of [lite, pg]) expect([...(await s.tx(() => s.detections.record(SLICE_3)))].sort()).toEqual(['e11', 'e12', 'e13']);
+  const z = { device_id: 'dev_b', detection_key: 'claude-code|installed|bob|/z', kind: 'installed', os_user: 'bob', state: 'present', event_id: 'e13' };
+  for (const s of [lite, pg]) expect(await rows(s, FINDINGS)).toEqual([...afterSecond, z]);
   expect(await rows(pg, EVENTS)).toEqual(await rows(lite, EVENTS));
-  expect((await rows(pg, EVENTS)).length).toBe(12);
+  expect((await rows(pg, EVENTS)).length).toBe(13);
   // An empty slice writes nothing.
   for (const s of [lite, pg]) expect((await s.detections.record([])).size).toBe(0);
 });

@@ -63,13 +63,11 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
   }
 
   private async reload(): Promise<void> {
-    const [active, catalog, catalogVersion, policiesVersion, history] = await Promise.all([
-      this.store.policies.active(),
-      this.store.policies.tools(),
-      this.store.policies.partVersion('catalog'),
-      this.store.policies.partVersion('policies'),
-      this.store.policies.history(),
-    ]);
+    // The versions first, then the content (which may be newer): read side by side on PostgreSQL's
+    // pool (separate snapshots), a publish committing in between would leave the new version number
+    // on the old content, and catchUp would then never see the cache as stale.
+    const [catalogVersion, policiesVersion] = await Promise.all([this.store.policies.partVersion('catalog'), this.store.policies.partVersion('policies')]);
+    const [active, catalog, history] = await Promise.all([this.store.policies.active(), this.store.policies.tools(), this.store.policies.history()]);
     this.activeCache = active;
     this.catalogCache = catalog;
     this.catalogVersion = catalogVersion;

@@ -226,10 +226,9 @@ export interface DetectionRepo {
   /**
    * Ingest's write (one statement on PostgreSQL): insertMany, then, per finding, applyToFinding with
    * the newest of the new events that are not usage (by observedAt, the later arrival winning a
-   * tie). The finding ends in the state applying them one by one would leave; when that newest
-   * event has the finding's own state and instant, the finding keeps its event id (applied one by
-   * one, an event of the slice at that instant with the other state would have moved it there and
-   * back). Returns the ids that were new.
+   * tie; an id given twice counts once, as stored). The finding ends in the state applying them one
+   * by one would leave; its event id is that newest event's, or stays when that event repeats the
+   * finding's own state and instant. Returns the ids that were new.
    */
   record(rows: readonly NewDetection[]): Promise<Set<string>>;
   list(f: DetectionFilter): Promise<DetectionRow[]>;

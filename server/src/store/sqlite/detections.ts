@@ -32,11 +32,14 @@ export class SqliteDetections implements DetectionRepo {
 
   async record(rows: readonly NewDetection[]): Promise<Set<string>> {
     const added = await this.insertMany(rows);
-    // Per finding, the newest new event (a tie to the later arrival), as PostgreSQL's DISTINCT ON picks it.
+    // Per finding, the newest new event (a tie to the later arrival), as PostgreSQL's DISTINCT ON
+    // picks it; an id given twice counts once, as it was stored (its first copy).
     const newest = new Map<string, NewDetection>();
+    const seen = new Set<string>();
     for (const r of rows) {
       const d = r.c.event.detection;
-      if (!added.has(r.c.event.eventId) || d.kind === 'usage') continue;
+      if (!added.has(r.c.event.eventId) || seen.has(r.c.event.eventId) || d.kind === 'usage') continue;
+      seen.add(r.c.event.eventId);
       const k = `${r.deviceId}\u0000${detectionKey(d)}`;
       const cur = newest.get(k);
       if (!cur || r.c.observedAt >= cur.c.observedAt) newest.set(k, r);
