@@ -65,7 +65,7 @@ export interface ServerProcess {
 
 /** Starts `edict-server` as its own process and waits for its "listening" line. */
 export async function spawnServerProcess(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<ServerProcess> {
-  // `wrapper` runs the server under another program, e.g. ['faketime', '-f', '@2026-07-09 15:59:30'].
+  // `wrapper` runs the server under another program (for a moved clock, pass fakeClockEnv(…) as `env` instead).
   const argv = [process.execPath, SERVER_CLI, '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'warn'];
   const child = spawn(wrapper.length ? wrapper[0] : argv[0], [...wrapper.slice(1), ...(wrapper.length ? argv : argv.slice(1))], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,7 @@
 // The evidence pack round-trips through `edictctl report verify`, a flipped byte in any file or a
 // pack signed by another key fails it, and two packs with the same parameters are byte-identical.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -17,6 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { unzipSync, zipSync } from 'fflate';
 import { agentJson, enrollAgent, runAgent, stopChild, type AgentProcess } from '../helpers/agent.js';
+import { fakeClockEnv } from '../helpers/fake-clock.js';
 import { CTL_CLI } from '../helpers/paths.js';
 import { spawnNamedSleeper, type NamedProcess } from '../helpers/processes.js';
 import { connectRaw, hello, type RawPeer } from '../helpers/raw-agent.js';
@@ -79,12 +80,10 @@ async function send(peer: RawPeer, events: unknown[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  const faketime = execFileSync('sh', ['-c', 'command -v faketime || true'], { encoding: 'utf8' }).trim();
-  if (!faketime) throw new Error('faketime is not installed (Debian package "faketime"; .ci/run installs it)');
   dir = tempDir('edict-auditor-');
   const dataDir = tempDir('edict-server-');
   // 40 s of server time before the ban takes effect: enough to set everything up on a busy machine.
-  server = await spawnServerProcess(dataDir, await freePort(), {}, [faketime, '-f', '@2026-07-09 15:59:20']);
+  server = await spawnServerProcess(dataDir, await freePort(), fakeClockEnv('@2026-07-09 15:59:20'));
   admin = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
   auditor = (await call(admin, 'POST', '/tokens', { role: 'auditor', name: 'external-auditor' })).body.token;
   helpdesk = (await call(admin, 'POST', '/tokens', { role: 'helpdesk', name: 'helpdesk-li' })).body.token;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { agentJson, CLEAN_PATH, enrollAgent, runAgent, stopChild, type AgentProcess, type AgentSetup } from '../helpers/agent.js';
+import { fakeClockEnv, libfaketime } from '../helpers/fake-clock.js';
 import { AGENT_CLI } from '../helpers/paths.js';
 import { spawnNamedSleeper, type NamedProcess } from '../helpers/processes.js';
 import { api, freePort, publishPolicy, spawnServerProcess, type ServerProcess } from '../helpers/server.js';
@@ -79,16 +80,8 @@ test('an agent offline across the effective instant flips on time, and the serve
 }, 120_000);
 
 describe('a moved clock moves nothing', () => {
-  const faketime = (() => {
-    try {
-      return execFileSync('sh', ['-c', 'command -v faketime'], { encoding: 'utf8' }).trim();
-    } catch {
-      return '';
-    }
-  })();
-
   test('a year forward and a year back, online and offline: same stages, same reports', async () => {
-    if (!faketime) throw new Error('faketime is not installed (Debian package "faketime"; .ci/run installs it)');
+    libfaketime(); // fails at once, clearly, when it is not installed
     const dataDir = tempDir('edict-server-');
     const port = await freePort();
     let server = await startServer(dataDir, port);
@@ -100,14 +93,14 @@ describe('a moved clock moves nothing', () => {
     sleepers.push(mine);
 
     const run = (shift?: string): AgentProcess => {
-      const a = shift ? runAgentUnder(setup, faketime, shift) : runAgent(setup);
+      const a = shift ? runAgentUnder(setup, shift) : runAgent(setup);
       running.push(a);
       return a;
     };
     const statusUnder = async (shift?: string) => {
       if (!shift) return agentJson(setup, 'status');
-      const { stdout } = await promisify(execFile)(faketime, ['-f', shift, process.execPath, AGENT_CLI, '--state-dir', setup.stateDir, '--config', setup.configFile, 'status', '--json'], {
-        env: { ...process.env, PATH: CLEAN_PATH },
+      const { stdout } = await promisify(execFile)(process.execPath, [AGENT_CLI, '--state-dir', setup.stateDir, '--config', setup.configFile, 'status', '--json'], {
+        env: { ...process.env, PATH: CLEAN_PATH, ...fakeClockEnv(shift) },
       });
       return JSON.parse(stdout);
     };
@@ -138,6 +131,8 @@ describe('a moved clock moves nothing', () => {
         throw new Error(`${e.message}; status: ${JSON.stringify((await statusUnder(shift)).agent)}; agent log tail: ${agent.output().slice(-2000)}`);
       });
       previousStart = s.agent.startedAt;
+      // The agent's wall clock really was moved (server time = its clock + offset), and corrected.
+      expect(Math.round(s.clock.offsetMs / 86400_000)).toBe(shift === '+365d' ? -365 : 365);
       expect(stagesOf(s)).toEqual(baseline);
       expect(Math.abs(Date.parse(s.clock.serverNow) - Date.now())).toBeLessThan(5000);
       await agent.stop();
@@ -178,10 +173,10 @@ describe('a moved clock moves nothing', () => {
   }, 400_000);
 });
 
-function runAgentUnder(setup: AgentSetup, faketime: string, shift: string): AgentProcess {
-  const child = spawn(faketime, ['-f', shift, process.execPath, AGENT_CLI, '--state-dir', setup.stateDir, '--config', setup.configFile, 'run'], {
+function runAgentUnder(setup: AgentSetup, shift: string): AgentProcess {
+  const child = spawn(process.execPath, [AGENT_CLI, '--state-dir', setup.stateDir, '--config', setup.configFile, 'run'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PATH: CLEAN_PATH },
+    env: { ...process.env, PATH: CLEAN_PATH, ...fakeClockEnv(shift) },
   });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

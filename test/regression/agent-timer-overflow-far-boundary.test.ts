@@ -4,11 +4,12 @@
 // log. A real agent now holds a ban dated a year ahead silently and idle, and the stage still
 // flips at the instant: offline, on a wall clock we control (libfaketime), with no poll to help.
 import { afterAll, expect, test } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { waitFor as boundaryWait } from '../../agent/src/boundary-timer.js';
 import { agentJson, CLEAN_PATH, enrollAgent, runAgent, stopChild, type AgentProcess, type AgentSetup } from '../helpers/agent.js';
+import { fakeClockEnv, libfaketime } from '../helpers/fake-clock.js';
 import { AGENT_CLI } from '../helpers/paths.js';
 import { spawnNamedSleeper, type NamedProcess } from '../helpers/processes.js';
 import { api, freePort, publishPolicy, spawnServerProcess } from '../helpers/server.js';
@@ -49,8 +50,7 @@ test('every wait handed to setTimeout fits its limit, however far the boundary',
 });
 
 test('a ban dated a year ahead: no timer warning, idle, and the stage flips at the instant', async () => {
-  const faketime = execFileSync('sh', ['-c', 'command -v faketime || true'], { encoding: 'utf8' }).trim();
-  if (!faketime) throw new Error('faketime is not installed (Debian package "faketime"; .ci/run installs it)');
+  libfaketime(); // fails at once, clearly, when it is not installed
   const dataDir = tempDir('edict-server-');
   const port = await freePort();
   const server = await spawnServerProcess(dataDir, port);
@@ -88,9 +88,9 @@ test('a ban dated a year ahead: no timer warning, idle, and the stage flips at t
   // Offline, unanchored (no clock file), wall clock set 8 s before the effective instant.
   rmSync(path.join(setup.stateDir, 'clock.json'), { force: true });
   const startAt = new Date(enforceMs - 8000).toISOString().replace('T', ' ').slice(0, 19);
-  const child = spawn(faketime, ['-f', `@${startAt}`, process.execPath, AGENT_CLI, '--state-dir', setup.stateDir, '--config', setup.configFile, 'run'], {
+  const child = spawn(process.execPath, [AGENT_CLI, '--state-dir', setup.stateDir, '--config', setup.configFile, 'run'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PATH: CLEAN_PATH, TZ: 'UTC' },
+    env: { ...process.env, PATH: CLEAN_PATH, TZ: 'UTC', ...fakeClockEnv(`@${startAt}`) },
   });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
