@@ -64,10 +64,9 @@ export interface ServerProcess {
 }
 
 /** Starts `edict-server` as its own process and waits for its "listening" line. */
-export async function spawnServerProcess(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<ServerProcess> {
-  // `wrapper` runs the server under another program (for a moved clock, pass fakeClockEnv(…) as `env` instead).
-  const argv = [process.execPath, SERVER_CLI, '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'warn'];
-  const child = spawn(wrapper.length ? wrapper[0] : argv[0], [...wrapper.slice(1), ...(wrapper.length ? argv : argv.slice(1))], {
+export async function spawnServerProcess(dataDir: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  // A moved clock: pass fakeClockEnv(…) (test/helpers/fake-clock.ts) in `env`.
+  const child = spawn(process.execPath, [SERVER_CLI, '--port', String(port), '--host', '127.0.0.1', '--data', dataDir, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...(await storeEnv(dataDir)), ...env },
   });
