@@ -36,10 +36,8 @@ test('a boundary published on another node is recorded even when a later expiry 
 
   // Node B publishes a ban whose enforcement starts at `boundary`; this node's cache does not know it.
   const nodeB = await PolicyService.create(server.store, loadSigningKey(path.join(server.dataDir, 'signing-key.pem'), false));
-  const draft = await nodeB.createDraft(
-    { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'r' }, replacements: [], stages: { enforce: { at: `${day}T09:00`, timeZone: 'UTC' } } } as never,
-    'admin:node-b',
-  );
+  // (The draft through the API: a draft is only stored, nothing this node's cache holds.)
+  const draft = (await server.api('POST', '/policies', { name: 'Claude Code ban', tools: ['claude-code'], reason: { en: 'r' }, stages: { enforce: { at: `${day}T09:00`, timeZone: 'UTC' } } })).body;
   const published = await nodeB.publish(draft.id, 'admin:node-b');
   expect(server.policies.active().map((p) => p.id)).not.toContain(published.id);
 

@@ -110,6 +110,11 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
       if (!this.policies.everBanned(toolId)) return 'clear';
       // Another node may be reconciling this pair right now: take turns (released at commit).
       await s.compliance.lockPair(deviceId, toolId);
+      // Derived from this node's policy cache, which must hold what the database holds now: a
+      // version published on another node whose notice has not arrived would otherwise overwrite
+      // what that version's recompute of this pair derived. Read under the pair's lock: a recompute
+      // by a newer version either committed before this read (so it is seen) or waits for this one.
+      await this.policies.catchUpInTx();
       const current = await s.compliance.current(deviceId, toolId);
       const nowIso = new Date().toISOString();
       const from = fromIso > nowIso ? nowIso : fromIso;

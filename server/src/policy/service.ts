@@ -5,6 +5,7 @@
 // when that device's tags or exceptions change). Keeps in memory the policies in force, the
 // catalog, the part versions and every published version (for "which policies were in force at
 // instant t"). Emits 'changed' with the part whenever agents must be told; the gateway fans it out.
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { BUILTIN_CATALOG } from '../../../shared/src/catalog/builtin.js';
 import type { Tool } from '../../../shared/src/catalog/schema.js';
@@ -120,6 +121,29 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
     if (catalog !== this.catalogVersion) await this.refresh('catalog', undefined, true);
     if (policies !== this.policiesVersion) await this.refresh('policies', undefined, true);
   }
+
+  /**
+   * catchUp for a derivation inside a transaction (a compliance reconcile): re-reads the policies,
+   * within the caller's transaction, when the database holds a newer version than this node's
+   * cache. Agents are told afterwards, as a nudge would tell them, from outside the transaction's
+   * context (what the fan-out reads must not join it).
+   */
+  async catchUpInTx(): Promise<void> {
+    if ((await this.store.policies.partVersion('policies')) === this.policiesVersion) return;
+    await this.reload();
+    if (this.announcing) return;
+    this.announcing = true;
+    this.outside.runInAsyncScope(() =>
+      setImmediate(() => {
+        this.announcing = false;
+        this.emit('changed', 'policies', undefined);
+      }),
+    );
+  }
+
+  /** Made with the service, outside any transaction: announcements from catchUpInTx run in its context. */
+  private readonly outside = new AsyncResource('edict.policy-announce');
+  private announcing = false;
 
   /** Current part versions (what a fully up-to-date agent holds, device part aside). */
   versions(): { catalog: number; policies: number } {
