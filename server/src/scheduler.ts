@@ -92,13 +92,15 @@ export class BoundaryScheduler {
     // newer version (published on another node whose notice has not arrived). Otherwise a later
     // instant (an expiry) could move the watermark past a boundary this node did not know of yet.
     await this.policies.catchUp();
+    // The version `due` is computed from (the cache can move on meanwhile: an expiry's reconcile catches up too).
+    const dueFrom = this.policies.versions().policies;
     const due = await this.due(nowMs);
     for (const d of due) {
       if (!this.store.cluster.isLeader) break;
       for (const id of d.expiries) await this.exceptions.expire(id);
       const recorded = await this.store.tx(async (r) => {
         // A publish committed since the catch-up above: stop here, the next tick re-reads first.
-        if ((await r.policies.partVersion('policies')) !== this.policies.versions().policies) return 'stale';
+        if ((await r.policies.partVersion('policies')) !== dueFrom) return 'stale';
         // Only the writer that moves the watermark past this instant processes it (exactly once).
         if (!(await r.policies.advanceMeta(WATERMARK, d.at))) return false;
         if (d.stages.length) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadSigningKey } from '../../server/src/keys.js';
 import { PolicyService } from '../../server/src/policy/service.js';
 import { enrollDevice } from '../helpers/raw-agent.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { publishPolicy, startTestServer, type TestServer } from '../helpers/server.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
 let server: TestServer;
@@ -48,4 +48,45 @@ test('a boundary published on another node is recorded even when a later expiry 
   const boundaries = audit.filter((a) => a.action === 'policy.stage-boundary');
   expect(boundaries.map((a) => [a.subject, a.detail.stage, a.detail.at])).toEqual([[published.id, 'enforce', boundary]]);
   expect(audit.filter((a) => a.action === 'exception.expire').map((a) => a.subject)).toEqual([granted.body.id]);
+});
+
+test("an expiry that catches the cache up mid-tick does not let the watermark pass the new boundary", async () => {
+  // The same, where the expiring exception is for a tool a ban of this node already names: ending it
+  // re-derives the pair, and that derivation catches this node's cache up in the middle of the tick.
+  // The tick must still not move the watermark with the list of instants it made from the old cache.
+  const s = await startTestServer();
+  try {
+    s.scheduler.stop();
+    const e = await enrollDevice(s.url, s.adminToken, 'stale-laptop-2', ['eng']);
+    await publishPolicy(s, { name: 'Notice ban', tools: ['claude-code'], reason: { en: 'r' }, stages: { enforce: { at: '2099-07-10T00:00', timeZone: 'UTC' } } });
+    await s.compliance.idle();
+    const day = new Date(Date.now() + 4 * 86400_000).toISOString().slice(0, 10);
+    const boundary = `${day}T10:00:00.000Z`;
+    const expiry = `${day}T10:00:05.000Z`;
+    const granted = await s.api('POST', '/exceptions', { toolId: 'claude-code', deviceId: e.deviceId, reason: 'pilot', expiresAt: expiry });
+    expect(granted.status).toBe(201);
+
+    const nodeB = await PolicyService.create(s.store, loadSigningKey(path.join(s.dataDir, 'signing-key.pem'), false));
+    const draft = (await s.api('POST', '/policies', { name: 'Dated ban', tools: ['claude-code'], reason: { en: 'r' }, stages: { enforce: { at: `${day}T10:00`, timeZone: 'UTC' } } })).body;
+    // Node B's publish commits inside the tick: after its catch-up and its list of due instants (only
+    // the expiry), before the expiry is processed (timing injected, nothing mocked).
+    let published: { id: string } | undefined;
+    const exceptions = s.exceptions as unknown as { expire: (id: string) => Promise<void> };
+    const expire = exceptions.expire.bind(exceptions);
+    exceptions.expire = async (id: string) => {
+      published ??= await nodeB.publish(draft.id, 'admin:node-b');
+      return expire(id);
+    };
+    // Two ticks after both instants, as the scheduler would run them.
+    await s.scheduler.processDue(Date.parse(expiry) + 1000);
+    expect(published).toBeDefined();
+    await s.scheduler.processDue(Date.parse(expiry) + 2000);
+
+    const audit = (await s.api('GET', '/audit?order=asc&limit=500')).body.items as { action: string; subject: string; detail: { at?: string; stage?: string } }[];
+    const boundaries = audit.filter((a) => a.action === 'policy.stage-boundary');
+    expect(boundaries.map((a) => [a.subject, a.detail.stage, a.detail.at])).toEqual([[published!.id, 'enforce', boundary]]);
+    expect(audit.filter((a) => a.action === 'exception.expire').map((a) => a.subject)).toEqual([granted.body.id]);
+  } finally {
+    await s.close();
+  }
 });

@@ -103,7 +103,15 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
    * Re-derives the state changes of one device × tool from `fromIso` to now and records any
    * difference (call inside the transaction that stored the facts). Returns the state now.
    */
-  async reconcile(deviceId: string, toolId: string, fromIso: string, cause: string, detail: Record<string, unknown> = {}): Promise<ComplianceState> {
+  async reconcile(
+    deviceId: string,
+    toolId: string,
+    fromIso: string,
+    cause: string,
+    detail: Record<string, unknown> = {},
+    /** The caller caught up with the stored policies just before (a bulk job): no read per pair. */
+    caughtUp = false,
+  ): Promise<ComplianceState> {
     return this.store.tx(async () => {
       const s = this.store;
       // A tool no published version ever named has no state to keep (states only come from bans).
@@ -114,7 +122,7 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
       // version published on another node whose notice has not arrived would otherwise overwrite
       // what that version's recompute of this pair derived. Read under the pair's lock: a recompute
       // by a newer version either committed before this read (so it is seen) or waits for this one.
-      await this.policies.catchUpInTx();
+      if (!caughtUp) await this.policies.catchUpInTx();
       const current = await s.compliance.current(deviceId, toolId);
       const nowIso = new Date().toISOString();
       const from = fromIso > nowIso ? nowIso : fromIso;
@@ -290,7 +298,8 @@ export class ComplianceService extends EventEmitter<{ 'job-done': [{ id: number;
             do {
               const { deviceId, toolId } = todo[i++];
               const before = (await this.store.compliance.current(deviceId, toolId))?.state ?? 'clear';
-              if ((await this.reconcile(deviceId, toolId, job.at, job.cause)) !== before) changed++;
+              // The job caught up at its start; a version published since queues its own job.
+              if ((await this.reconcile(deviceId, toolId, job.at, job.cause, {}, true)) !== before) changed++;
             } while (i < todo.length && performance.now() - sliceStart < JOB_SLICE_MS);
           });
           await yieldToLoop();

@@ -69,6 +69,8 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
     // on the old content, and catchUp would then never see the cache as stale.
     const [catalogVersion, policiesVersion] = await Promise.all([this.store.policies.partVersion('catalog'), this.store.policies.partVersion('policies')]);
     const [active, catalog, history] = await Promise.all([this.store.policies.active(), this.store.policies.tools(), this.store.policies.history()]);
+    // Two reloads at once (a notice and a catch-up) can end out of order: never go back to older versions.
+    if (catalogVersion < this.catalogVersion || policiesVersion < this.policiesVersion) return;
     this.activeCache = active;
     this.catalogCache = catalog;
     this.catalogVersion = catalogVersion;
@@ -130,13 +132,25 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
    */
   async catchUpInTx(): Promise<void> {
     if ((await this.store.policies.partVersion('policies')) === this.policiesVersion) return;
+    const catalogBefore = this.catalogVersion;
     await this.reload();
+    // reload takes the catalog too: a new catalog version must reach agents as well.
+    this.unannounced.add('policies');
+    if (this.catalogVersion !== catalogBefore) this.unannounced.add('catalog');
     if (this.announcing) return;
     this.announcing = true;
     this.outside.runInAsyncScope(() =>
       setImmediate(() => {
         this.announcing = false;
-        this.emit('changed', 'policies', undefined);
+        const parts = [...this.unannounced];
+        this.unannounced.clear();
+        for (const part of parts) {
+          try {
+            this.emit('changed', part, undefined);
+          } catch {
+            // A listener's own failure; the cluster's periodic catch-up compares what agents confirmed.
+          }
+        }
       }),
     );
   }
@@ -144,6 +158,7 @@ export class PolicyService extends EventEmitter<{ changed: [PartName, string[] |
   /** Made with the service, outside any transaction: announcements from catchUpInTx run in its context. */
   private readonly outside = new AsyncResource('edict.policy-announce');
   private announcing = false;
+  private readonly unannounced = new Set<PartName>();
 
   /** Current part versions (what a fully up-to-date agent holds, device part aside). */
   versions(): { catalog: number; policies: number } {
