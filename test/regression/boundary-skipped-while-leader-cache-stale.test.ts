@@ -13,6 +13,15 @@ import { enrollDevice } from '../helpers/raw-agent.js';
 import { publishPolicy, startTestServer, type TestServer } from '../helpers/server.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 
+/** What the audit log recorded: stage boundaries (policy, stage, instant) and ended exceptions. */
+async function recorded(s: TestServer): Promise<{ boundaries: [string, string | undefined, string | undefined][]; expiries: string[] }> {
+  const audit = (await s.api('GET', '/audit?order=asc&limit=500')).body.items as { action: string; subject: string; detail: { at?: string; stage?: string } }[];
+  return {
+    boundaries: audit.filter((a) => a.action === 'policy.stage-boundary').map((a) => [a.subject, a.detail.stage, a.detail.at]),
+    expiries: audit.filter((a) => a.action === 'exception.expire').map((a) => a.subject),
+  };
+}
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
@@ -44,10 +53,9 @@ test('a boundary published on another node is recorded even when a later expiry 
   // The leader's tick just after both instants.
   await server.scheduler.processDue(Date.parse(expiry) + 1000);
 
-  const audit = (await server.api('GET', '/audit?order=asc&limit=500')).body.items as { action: string; subject: string; detail: { at?: string; stage?: string } }[];
-  const boundaries = audit.filter((a) => a.action === 'policy.stage-boundary');
-  expect(boundaries.map((a) => [a.subject, a.detail.stage, a.detail.at])).toEqual([[published.id, 'enforce', boundary]]);
-  expect(audit.filter((a) => a.action === 'exception.expire').map((a) => a.subject)).toEqual([granted.body.id]);
+  const audit = await recorded(server);
+  expect(audit.boundaries).toEqual([[published.id, 'enforce', boundary]]);
+  expect(audit.expiries).toEqual([granted.body.id]);
 });
 
 test("an expiry that catches the cache up mid-tick does not let the watermark pass the new boundary", async () => {
@@ -82,10 +90,9 @@ test("an expiry that catches the cache up mid-tick does not let the watermark pa
     expect(published).toBeDefined();
     await s.scheduler.processDue(Date.parse(expiry) + 2000);
 
-    const audit = (await s.api('GET', '/audit?order=asc&limit=500')).body.items as { action: string; subject: string; detail: { at?: string; stage?: string } }[];
-    const boundaries = audit.filter((a) => a.action === 'policy.stage-boundary');
-    expect(boundaries.map((a) => [a.subject, a.detail.stage, a.detail.at])).toEqual([[published!.id, 'enforce', boundary]]);
-    expect(audit.filter((a) => a.action === 'exception.expire').map((a) => a.subject)).toEqual([granted.body.id]);
+    const audit = await recorded(s);
+    expect(audit.boundaries).toEqual([[published!.id, 'enforce', boundary]]);
+    expect(audit.expiries).toEqual([granted.body.id]);
   } finally {
     await s.close();
   }

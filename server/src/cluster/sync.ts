@@ -69,10 +69,7 @@ export class ClusterSync {
     this.catching ??= (async () => {
       try {
         this.stats.catchUps++;
-        const held = this.policies.versions();
-        const [catalog, policies] = await Promise.all([this.store.policies.partVersion('catalog'), this.store.policies.partVersion('policies')]);
-        if (catalog !== held.catalog) await this.policies.refresh('catalog', undefined, true);
-        if (policies !== held.policies) await this.policies.refresh('policies', undefined, true);
+        await this.policies.catchUp();
         const connected = [...this.gateway.registry.all()].map((c) => c.deviceId);
         if (!connected.length) return;
         const stale: string[] = [];

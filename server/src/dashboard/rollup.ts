@@ -81,13 +81,14 @@ export class DailyRollup {
     const below = (iso: string) => new Date(Date.parse(iso) - ROLLUP_RECORDED_LOOKBACK_MS).toISOString();
     // The next watermark, and how many changes its lookback window holds, read first: a change that
     // becomes visible after this read is counted by the next run, which then takes it.
-    const newest = (await this.store.rollups.changesRecordedSince(since)).newestRecordedAt;
+    const recent = await this.store.rollups.changesRecordedSince(since);
+    const newest = recent.newestRecordedAt;
     const next = newest && newest > since ? newest : since;
     const nextCount = next ? (await this.store.rollups.changesRecordedBetween(below(next), next)).count : 0;
     // Changes recorded after the watermark, and, if the window just below it holds more changes than
     // the last run saw there (another node's clock behind, a late commit), those too: only then are
     // the days from their instants computed again.
-    let changedFrom = (await this.store.rollups.changesRecordedSince(since)).earliestAt;
+    let changedFrom = recent.earliestAt;
     if (since && !Number.isNaN(Date.parse(since))) {
       const w = await this.store.rollups.changesRecordedBetween(below(since), since);
       if (w.count > seenInWindow && w.earliestAt && (!changedFrom || w.earliestAt < changedFrom)) changedFrom = w.earliestAt;
